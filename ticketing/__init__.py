@@ -1,0 +1,76 @@
+"""The ticketing app: screening sign-up, QR-code tickets and door check-in."""
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from . import config as settings
+from .database import configure_engine, engine_options
+from .extensions import babel, db, limiter, migrate, select_locale
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config=None):
+    """Build the app: defaults, then instance/config.py, then the environment, then tests."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("TICKETING_INSTANCE_PATH", str(ROOT / "instance")),
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_object(settings.Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(settings.from_environment())
+    if test_config:
+        app.config.update(test_config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = settings.instance_secret_key(app.instance_path)
+    uri = settings.database_uri(app.config["DATABASE_URL"], app.instance_path)
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(uri))
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app):
+    """Bind the extensions and the database's per-connection settings."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def register_blueprints(app):
+    """Mount the public pages."""
+    from .public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+
+
+def register_error_handlers(app):
+    """Friendly pages for HTTP errors; a 500 rolls the session back."""
+    from .errorpages import register
+
+    register(app)
+
+
+def register_template_helpers(app):
+    """Filters for local times and numbers."""
+    from .formatting import register
+
+    register(app)
+
+
+def register_commands(app):
+    """Add `flask demo` and friends."""
+    from .cli import register
+
+    register(app)

@@ -1,0 +1,75 @@
+"""Default settings; everything a deployment changes comes from the environment."""
+import os
+import secrets
+from pathlib import Path
+
+ENV_KEYS = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USE_TLS",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "RATELIMIT_STORAGE_URI",
+)
+
+
+class Defaults:
+    """Settings used when neither instance/config.py nor the environment says otherwise."""
+
+    DATABASE_URL = None  # SQLite file in instance/ when unset
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SECRET_KEY = None  # generated into instance/secret_key when unset
+    MAX_CONTENT_LENGTH = 512 * 1024
+    WTF_CSRF_TIME_LIMIT = 3600
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "tickets@localhost"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    # Failed self-service lookups allowed per client address (R4: links cannot be enumerated).
+    LOOKUP_FAILURE_LIMIT = "20 per minute"
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = ["en"]
+
+
+def from_environment(environ=os.environ):
+    """Return the settings present in the environment, typed."""
+    found = {key: environ[key] for key in ENV_KEYS if environ.get(key)}
+    if "MAIL_PORT" in found:
+        found["MAIL_PORT"] = int(found["MAIL_PORT"])
+    if "MAIL_USE_TLS" in found:
+        found["MAIL_USE_TLS"] = found["MAIL_USE_TLS"].lower() in {"1", "true", "yes", "on"}
+    return found
+
+
+def database_uri(url, instance_path):
+    """Turn DATABASE_URL (or nothing) into an SQLAlchemy URI with a known driver."""
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "ticketing.sqlite3")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def instance_secret_key(instance_path):
+    """Read the generated secret key from instance/, creating it on first use."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race; use its key
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -1,0 +1,66 @@
+"""Coded domain errors: the pages, the API and the command line translate them."""
+from flask_babel import lazy_gettext as _l
+
+
+class TicketingError(Exception):
+    """Base of every domain error; `code` is stable and becomes the API's error kind."""
+
+    code = "error"
+    message = _l("Something went wrong.")
+    field = None  # the form field the error belongs to, if any
+
+    def __init__(self, message=None):
+        if message is not None:
+            self.message = message
+        super().__init__(str(self.message))
+
+
+class NotFoundError(TicketingError):
+    code = "not_found"
+    message = _l("We could not find that.")
+
+
+class ScreeningCancelledError(TicketingError):
+    code = "screening_cancelled"
+    message = _l("This screening has been cancelled.")
+
+
+class RegistrationNotOpenError(TicketingError):
+    code = "registration_not_open"
+    message = _l("Registration for this screening has not opened yet.")
+
+
+class RegistrationClosedError(TicketingError):
+    code = "registration_closed"
+    message = _l("Registration for this screening is closed.")
+
+
+class TooManySeatsError(TicketingError):
+    code = "too_many_seats"
+    field = "seats"
+
+
+class InvalidInputError(TicketingError):
+    """Input that breaks a rule of its field; `fields` maps each field to its message."""
+
+    code = "invalid_input"
+    message = _l("Please correct the marked fields.")
+
+    def __init__(self, fields):
+        self.fields = fields
+        super().__init__()
+
+
+class AlreadyCancelledError(TicketingError):
+    code = "already_cancelled"
+    message = _l("This registration was already cancelled.")
+
+
+class ScreeningStartedError(TicketingError):
+    code = "screening_started"
+    message = _l("This screening has already started, so it can no longer be cancelled online.")
+
+
+class TicketUsedError(TicketingError):
+    code = "ticket_used"
+    message = _l("This ticket has already been used at the door, so it cannot be cancelled.")

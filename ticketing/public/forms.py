@@ -1,0 +1,33 @@
+"""Forms of the public pages. Field rules live in services.inputs; forms carry CSRF."""
+import re
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, StringField, SubmitField
+
+_FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+class SignupForm(FlaskForm):
+    """Name, e-mail and seats; a hidden nonce makes a double submission book once."""
+
+    name = StringField(_l("Name"), render_kw={"autocomplete": "name", "maxlength": 200})
+    email = EmailField(_l("Email"), render_kw={"autocomplete": "email", "maxlength": 254})
+    seats = StringField(
+        _l("Seats"), default="1", render_kw={"inputmode": "numeric", "size": 3}
+    )
+    form_key = HiddenField()
+    submit = SubmitField(_l("Register"))
+
+    def ensure_form_key(self):
+        """Give the form a nonce if it has none (or a malformed one); return the nonce."""
+        if not (self.form_key.data and _FORM_KEY.fullmatch(self.form_key.data)):
+            self.form_key.data = secrets.token_urlsafe(18)
+        return self.form_key.data
+
+
+class ConfirmForm(FlaskForm):
+    """A single confirmation button (cancel a registration)."""
+
+    submit = SubmitField(_l("Yes, cancel my registration"))

@@ -1,0 +1,183 @@
+"""Views of the public pages: parse, call one service, redirect or re-render."""
+import sqlalchemy as sa
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from ..errors import AlreadyCancelledError, InvalidInputError, NotFoundError, TicketingError
+from ..extensions import db, limiter
+from ..models import Event, Screening
+from ..services import booking, tickets
+from . import bp
+from .forms import ConfirmForm, SignupForm
+
+
+def _lookup_limit():
+    return current_app.config["LOOKUP_FAILURE_LIMIT"]
+
+
+def _failed_lookup(response):
+    return response.status_code == 404
+
+
+# Guessing self-service links is throttled per address; people with a real link are not (R4).
+limit_lookups = limiter.limit(_lookup_limit, deduct_when=_failed_lookup)
+
+
+@bp.route("/")
+def index():
+    """Show the festival, or the list of festivals when there are several."""
+    events = db.session.scalars(sa.select(Event).order_by(Event.id)).all()
+    if len(events) == 1:
+        return redirect(url_for("public.event", slug=events[0].slug))
+    return render_template("public/index.html", events=events)
+
+
+@bp.route("/e/<slug>")
+def event(slug):
+    """Show a festival's screenings with their seats and sign-up state."""
+    festival = db.first_or_404(sa.select(Event).where(Event.slug == slug))
+    screenings = db.session.scalars(
+        sa.select(Screening).where(Screening.event_id == festival.id).order_by(Screening.starts_at)
+    ).all()
+    return render_template(
+        "public/event.html",
+        event=festival,
+        screenings=[(s, booking.availability(s)) for s in screenings],
+    )
+
+
+@bp.route("/screenings/<int:screening_id>", methods=["GET", "POST"])
+def screening(screening_id):
+    """Show a screening and its sign-up form; book on a valid submission."""
+    shown = db.get_or_404(Screening, screening_id)
+    form = SignupForm()
+    form_error = None
+    if request.method == "POST":
+        if not form.validate():  # only CSRF is checked here; the service checks the fields
+            form_error = _(
+                "This form had expired. Your entries are kept: please press Register again."
+            )
+        else:
+            try:
+                result = booking.book(
+                    shown.id,
+                    form.name.data,
+                    form.email.data,
+                    form.seats.data if shown.max_seats > 1 else 1,
+                    locale=str(get_locale()),
+                    form_key=form.ensure_form_key(),
+                )
+            except InvalidInputError as error:
+                for name, message in error.fields.items():
+                    getattr(form, name).errors = [message]
+                form_error = str(error.message)
+            except TicketingError as error:
+                form_error = str(error.message)
+            else:
+                return _after_booking(result)
+        shown = db.session.get(Screening, screening_id)  # the attempt may have expired it
+    form.ensure_form_key()
+    status = 422 if form_error else 200
+    return (
+        render_template(
+            "public/screening.html",
+            screening=shown,
+            availability=booking.availability(shown),
+            form=form,
+            error_message=form_error,
+        ),
+        status,
+    )
+
+
+def _after_booking(result):
+    if result.outcome == "repeat":
+        return redirect(url_for("public.sent", screening_id=result.registration.screening_id), 303)
+    if result.outcome == "waitlisted":
+        flash(_("You are on the waiting list. We will e-mail you if a seat frees up."), "info")
+    else:
+        flash(_("You are registered. Here is your ticket."), "success")
+    return redirect(url_for("public.registration", secret=result.registration.secret), 303)
+
+
+@bp.route("/screenings/<int:screening_id>/sent")
+def sent(screening_id):
+    """Say that the ticket was e-mailed again, showing nothing about the booking (R6)."""
+    shown = db.get_or_404(Screening, screening_id)
+    return render_template("public/sent.html", screening=shown)
+
+
+def _registration_or_404(secret):
+    try:
+        return booking.find_by_secret(secret)
+    except NotFoundError:
+        abort(404)
+
+
+@bp.route("/r/<secret>")
+@limit_lookups
+def registration(secret):
+    """The self-service page: the ticket, the waiting-list place, a way to cancel."""
+    found = _registration_or_404(secret)
+    position = booking.waitlist_position(found) if found.status == booking.WAITLISTED else None
+    ticket = found.ticket
+    return render_template(
+        "public/registration.html",
+        registration=found,
+        screening=found.screening,
+        ticket=ticket,
+        qr_svg=tickets.render_qr_svg(ticket.code) if found.status == booking.CONFIRMED else None,
+        short_code=tickets.short_code(ticket.code),
+        position=position,
+        can_cancel=booking.cancel_refusal(found) is None,
+    )
+
+
+@bp.route("/r/<secret>/ticket.png")
+@limit_lookups
+def ticket_png(secret):
+    """Download the ticket's QR code as a PNG image."""
+    found = _registration_or_404(secret)
+    if found.status != booking.CONFIRMED:
+        abort(404)
+    png = tickets.render_qr_png(found.ticket.code)
+    response = Response(png, mimetype="image/png")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="ticket-{tickets.short_code(found.ticket.code)}.png"'
+    )
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@bp.route("/r/<secret>/cancel", methods=["GET", "POST"])
+@limit_lookups
+def cancel(secret):
+    """Ask for confirmation, then cancel the registration."""
+    found = _registration_or_404(secret)
+    form = ConfirmForm()
+    error = None
+    if request.method == "POST":
+        if not form.validate():
+            error = _("This form had expired. Please confirm again.")
+        else:
+            try:
+                booking.cancel(found.id)
+            except AlreadyCancelledError:
+                pass  # a second click: the result is the same
+            except TicketingError as failure:
+                error = str(failure.message)
+            else:
+                flash(_("Your registration is cancelled. Thank you for freeing your seat."), "info")
+            if error is None:
+                return redirect(url_for("public.registration", secret=secret), 303)
+    return (
+        render_template(
+            "public/cancel.html",
+            registration=found,
+            screening=found.screening,
+            form=form,
+            error=error,
+        ),
+        422 if error else 200,
+    )

@@ -1,0 +1,1 @@
+"""Domain services: each rule has one home here, and every front end calls these."""

@@ -1,0 +1,100 @@
+"""What a person may type: one set of rules for the form, the API and the command line (R9)."""
+import re
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+NAME_MAX = 200
+EMAIL_MAX = 254
+
+# Bidirectional embedding, override and isolate controls: invisible, and used to disguise text.
+_BIDI_CONTROLS = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
+# Control, surrogate, private-use and unassigned code points.
+_REFUSED_CATEGORIES = {"Cc", "Cs", "Co", "Cn"}
+
+
+def has_hidden_characters(text):
+    """True if `text` holds control or invisible direction-changing characters."""
+    return any(
+        unicodedata.category(ch) in _REFUSED_CATEGORIES or ord(ch) in _BIDI_CONTROLS
+        for ch in text
+    )
+
+
+def clean_name(raw):
+    """Return the name tidied (NFC, single spaces), or raise ValueError with a message."""
+    if raw is None or not str(raw).strip():
+        raise ValueError(_("Please enter your name."))
+    text = str(raw)
+    if has_hidden_characters(text):
+        raise ValueError(
+            _("Your name contains control or invisible characters. Please type it again.")
+        )
+    name = " ".join(unicodedata.normalize("NFC", text).split())
+    if len(name) > NAME_MAX:
+        raise ValueError(_("Please shorten your name to at most %(n)d characters.", n=NAME_MAX))
+    return name
+
+
+def clean_email(raw):
+    """Return (email as typed, stripped; normalised form for comparison), or raise ValueError."""
+    if raw is None or not str(raw).strip():
+        raise ValueError(_("Please enter your e-mail address."))
+    typed = str(raw).strip()
+    if len(typed) > EMAIL_MAX:
+        raise ValueError(_("This e-mail address is too long."))
+    if has_hidden_characters(typed):
+        raise ValueError(_("This e-mail address contains characters that cannot be in one."))
+    try:
+        checked = validate_email(typed, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValueError(
+            _("This does not look like an e-mail address. Please check it (name@example.org).")
+        ) from None
+    return typed, checked.normalized.casefold()
+
+
+def clean_seats(raw, max_seats):
+    """Return the number of seats as an int from 1 to `max_seats`, or raise ValueError."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return 1
+    if isinstance(raw, bool):
+        raise ValueError(_("Please enter the number of seats as a whole number."))
+    if isinstance(raw, int):
+        seats = raw
+    else:
+        text = str(raw).strip()
+        if not (text.isascii() and _WHOLE_NUMBER.fullmatch(text)):
+            raise ValueError(_("Please enter the number of seats as a whole number."))
+        # int() of thousands of digits is slow or refused: only the sign and size matter then.
+        digits = text.lstrip("+-").lstrip("0") or "0"
+        magnitude = int(digits) if len(digits) <= 9 else 10**9
+        seats = -magnitude if text.startswith("-") else magnitude
+    if seats < 1:
+        raise ValueError(_("Please choose at least 1 seat."))
+    if seats > max_seats:
+        raise ValueError(
+            _("You can book at most %(n)d seats at once for this screening.", n=max_seats)
+        )
+    return seats
+
+
+def clean_signup(name, email, seats, max_seats):
+    """Check a sign-up's fields together; raise InvalidInputError with a message per field."""
+    from ..errors import InvalidInputError
+
+    errors, cleaned = {}, {}
+    for field, check in (
+        ("name", lambda: clean_name(name)),
+        ("email", lambda: clean_email(email)),
+        ("seats", lambda: clean_seats(seats, max_seats)),
+    ):
+        try:
+            cleaned[field] = check()
+        except ValueError as error:
+            errors[field] = str(error)
+    if errors:
+        raise InvalidInputError(errors)
+    return cleaned["name"], cleaned["email"][0], cleaned["email"][1], cleaned["seats"]

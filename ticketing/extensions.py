@@ -1,5 +1,5 @@
 """Flask extensions, created unbound and bound in the app factory."""
-from flask import request
+from flask import current_app, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -23,7 +23,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def select_locale():
-    """Pick the reader's language from the browser's preferences."""
-    from flask import current_app
-
+    """Pick the reader's language from the browser's preferences (the default outside requests)."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"

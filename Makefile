@@ -1,0 +1,42 @@
+# make run: serve the demo festival on http://127.0.0.1:$(PORT). make test: the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
+PORT ?= 5000
+export FLASK_APP := app.py
+
+.PHONY: run test bench setup clean-venv
+
+setup: $(STAMP)
+
+# The venv is rebuilt when pyproject.toml changes; otherwise this is a no-op.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Front-end packages (axe-core for the accessibility test) from package-lock.json, when npm exists.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else echo "npm not found: browser accessibility checks will be skipped"; fi
+
+run: $(STAMP)
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo
+	@echo
+	@echo "  The festival is served at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
+	@echo
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/signup_rush.py
+
+clean-venv:
+	rm -rf $(VENV)

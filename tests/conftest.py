@@ -1,0 +1,162 @@
+"""Fixtures: an app per test on a freshly migrated SQLite file or PostgreSQL database.
+
+PostgreSQL tests use TEST_DATABASE_URL, else a local server at 127.0.0.1:5432; they skip when
+none answers, unless TICKETING_REQUIRE_POSTGRES=1 (set by .ci/run), which makes them fail.
+"""
+import os
+import shutil
+from datetime import timedelta
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from ticketing import create_app
+from ticketing.extensions import db
+from ticketing.models import Event, Screening, utcnow
+
+PG_SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("TICKETING_REQUIRE_POSTGRES") == "1"
+TABLES = ("checkins", "outbox", "tickets", "registrations", "screenings", "events")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the slow multi-process and browser tests last, so quick failures show first."""
+    items.sort(key=lambda item: ("browser" in item.nodeid, "concurrency" in item.nodeid))
+
+
+def _pg_url(dbname):
+    return sa.engine.make_url(PG_SERVER).set(database=dbname).render_as_string(hide_password=False)
+
+
+def _pg_admin():
+    return psycopg.connect(
+        sa.engine.make_url(PG_SERVER).set(drivername="postgresql").render_as_string(hide_password=False),
+        autocommit=True,
+        connect_timeout=3,
+    )
+
+
+def make_test_app(database_url, instance_path, **overrides):
+    """Create an app for tests on `database_url`."""
+    os.environ["TICKETING_INSTANCE_PATH"] = str(instance_path)
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def _migrate(database_url, instance_path):
+    app = make_test_app(database_url, instance_path)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    """A PostgreSQL database of this test run, migrated once; dropped at the end."""
+    try:
+        admin = _pg_admin()
+    except psycopg.OperationalError as error:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required (TICKETING_REQUIRE_POSTGRES=1) but: {error}")
+        pytest.skip(f"no PostgreSQL server answers: {error}")
+    name = f"ticketing_test_{os.getpid()}"
+    with admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    url = _pg_url(name)
+    _migrate(url, tmp_path_factory.mktemp("pg-instance"))
+    yield url
+    with _pg_admin() as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A migrated SQLite file that each test copies."""
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "template.sqlite3"
+    _migrate(f"sqlite:///{path}", folder)
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """An empty, migrated database: a SQLite file, or the PostgreSQL test database truncated."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    with psycopg.connect(url) as conn:
+        conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    return url
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """The app on this test's database."""
+    app = make_test_app(database_url, tmp_path)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context, for calling services directly."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_event(app):
+    """Create an event (defaults: a festival in Brussels) and return its id."""
+
+    def make(**fields):
+        values = dict(slug="fest", name="Test Festival", timezone="Europe/Brussels", venue="Hall A")
+        values.update(fields)
+        with app.app_context():
+            event = Event(**values)
+            db.session.add(event)
+            db.session.commit()
+            return event.id
+
+    return make
+
+
+@pytest.fixture
+def make_screening(app, make_event):
+    """Create a screening (defaults: open now, starts in 10 days, 50 seats) and return its id."""
+
+    def make(event_id=None, **fields):
+        if event_id is None:
+            with app.app_context():
+                event_id = db.session.scalar(sa.select(Event.id).limit(1)) or make_event()
+        values = dict(
+            title="Test Film",
+            starts_at=utcnow() + timedelta(days=10),
+            capacity=50,
+            max_seats=4,
+        )
+        values.update(fields)
+        with app.app_context():
+            screening = Screening(event_id=event_id, **values)
+            db.session.add(screening)
+            db.session.commit()
+            return screening.id
+
+    return make

@@ -1,0 +1,53 @@
+"""Worker processes for the concurrency tests: each builds its own app and races with threads."""
+import threading
+import traceback
+
+from conftest import make_test_app
+from ticketing.extensions import db
+
+
+def run_jobs(database_url, instance_path, jobs, threads, start):
+    """Run `jobs` (tuples: name of a booking function, then its arguments) on `threads` threads.
+
+    Waits on `start` (a multiprocessing Event) so that every process begins at once. Returns a
+    list of (job, outcome) where the outcome is a result word, an error code or a traceback.
+    """
+    from ticketing.errors import TicketingError
+    from ticketing.services import booking
+
+    app = make_test_app(database_url, instance_path)
+    results, lock = [], threading.Lock()
+    queue = list(jobs)
+
+    def worker():
+        with app.app_context():
+            while True:
+                with lock:
+                    if not queue:
+                        break
+                    job = queue.pop()
+                kind, *args = job
+                try:
+                    if kind == "book":
+                        outcome = booking.book(*args).outcome
+                    else:
+                        booking.cancel(*args)
+                        outcome = "cancelled"
+                except TicketingError as error:
+                    outcome = error.code
+                except Exception:  # reported to the test, which fails on it
+                    outcome = "crash: " + traceback.format_exc()
+                finally:
+                    db.session.remove()
+                with lock:
+                    results.append((job, outcome))
+
+    start.wait()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    with app.app_context():
+        db.engine.dispose()
+    return results

@@ -1,0 +1,98 @@
+"""Domain rules under concurrency: several processes, many threads, both databases (R1, R6, R7)."""
+import multiprocessing
+import random
+
+import sqlalchemy as sa
+
+from racers import run_jobs
+from ticketing.extensions import db
+from ticketing.models import OutboxMessage, Registration, Screening
+from ticketing.services import booking
+
+PROCESSES = 4
+THREADS = 8
+
+
+def race(database_url, tmp_path, jobs):
+    """Split `jobs` over PROCESSES processes of THREADS threads, start them together."""
+    context = multiprocessing.get_context("spawn")
+    manager = context.Manager()
+    start = manager.Event()
+    chunks = [jobs[i::PROCESSES] for i in range(PROCESSES)]
+    with context.Pool(PROCESSES) as pool:
+        pending = [
+            pool.apply_async(run_jobs, (database_url, str(tmp_path), chunk, THREADS, start))
+            for chunk in chunks
+        ]
+        start.set()
+        results = [item for p in pending for item in p.get(timeout=300)]
+    manager.shutdown()
+    crashes = [outcome for _, outcome in results if outcome.startswith("crash")]
+    assert crashes == [], crashes[0]
+    return results
+
+
+def confirmed_seats(sid):
+    return db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Registration.seats), 0)).where(
+            Registration.screening_id == sid, Registration.status == "confirmed"
+        )
+    )
+
+
+def test_200_signups_from_4_processes_fill_50_seats_exactly(ctx, database_url, tmp_path, make_screening):
+    sid = make_screening(capacity=50, max_seats=2)
+    rng = random.Random(7)
+    jobs = [("book", sid, f"Person {i}", f"p{i}@example.org", rng.choice([1, 1, 1, 2])) for i in range(200)]
+    results = race(database_url, tmp_path, jobs)
+
+    db.session.expire_all()
+    outcomes = [outcome for _, outcome in results]
+    assert len(outcomes) == 200
+    assert set(outcomes) <= {"confirmed", "waitlisted"}
+    assert confirmed_seats(sid) == 50
+    assert db.session.get(Screening, sid).seats_taken == 50
+    registrations = db.session.scalar(sa.select(sa.func.count()).select_from(Registration))
+    assert registrations == 200
+    assert outcomes.count("confirmed") == db.session.scalar(
+        sa.select(sa.func.count()).where(Registration.status == "confirmed")
+    )
+
+
+def test_same_email_racing_books_once(ctx, database_url, tmp_path, make_screening):
+    sid = make_screening(capacity=50)
+    jobs = [("book", sid, "Ana", "Ana@Example.org" if i % 2 else "ana@example.org", 1) for i in range(64)]
+    results = race(database_url, tmp_path, jobs)
+
+    outcomes = sorted(outcome for _, outcome in results)
+    assert outcomes == ["confirmed"] + ["repeat"] * 63
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Registration)) == 1
+    assert db.session.get(Screening, sid).seats_taken == 1
+    kinds = db.session.scalars(sa.select(OutboxMessage.kind)).all()
+    assert sorted(kinds) == ["confirmation"] + ["repeat_signup"] * 63
+
+
+def test_cancellations_racing_signups_keep_the_waiting_list_fair(ctx, database_url, tmp_path, make_screening):
+    sid = make_screening(capacity=30, max_seats=3)
+    rng = random.Random(11)
+    holders = [booking.book(sid, f"H{i}", f"h{i}@example.org", 1).registration.id for i in range(30)]
+    for i in range(20):
+        booking.book(sid, f"W{i}", f"w{i}@example.org", rng.choice([1, 2, 3]))
+    jobs = [("cancel", reg_id) for reg_id in rng.sample(holders, 15)]
+    jobs += [("book", sid, f"N{i}", f"n{i}@example.org", rng.choice([1, 2, 3])) for i in range(60)]
+    rng.shuffle(jobs)
+    race(database_url, tmp_path, jobs)
+
+    db.session.expire_all()
+    screening = db.session.get(Screening, sid)
+    assert screening.seats_taken == confirmed_seats(sid) <= 30
+    free = screening.capacity - screening.seats_taken
+    fitting = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Registration.screening_id == sid, Registration.status == "waitlisted", Registration.seats <= free
+        )
+    )
+    assert fitting == 0, "a freed seat was left empty while a waiting registration fitted"
+    promoted = db.session.scalar(sa.select(sa.func.count()).where(OutboxMessage.kind == "promoted"))
+    assert promoted > 0

@@ -58,7 +58,7 @@ def render_qr_svg(code):
     image = _qr(code).make_image(image_factory=qrcode.image.svg.SvgPathImage)
     svg = image.to_string(encoding="unicode")
     svg = svg[svg.index("<svg"):]  # inline: no XML declaration
-    return svg.replace("<svg ", '<svg role="img" focusable="false" ', 1)
+    return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
 
 
 @lru_cache(maxsize=_QR_CACHE_SIZE)

@@ -1,0 +1,181 @@
+"""The public journey in a real browser: Debian's Chromium driven by Playwright.
+
+Skips when Chromium or Playwright is missing, unless TICKETING_REQUIRE_BROWSER=1 (set by
+.ci/run), which makes a missing browser a failure.
+"""
+import io
+import json
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from conftest import make_test_app
+from ticketing.extensions import db
+from ticketing.models import Registration, Ticket
+
+CHROMIUM = os.environ.get("TICKETING_CHROMIUM", "/usr/bin/chromium")
+REQUIRE_BROWSER = os.environ.get("TICKETING_REQUIRE_BROWSER") == "1"
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _missing(what):
+    if REQUIRE_BROWSER:
+        pytest.fail(f"browser tests are required (TICKETING_REQUIRE_BROWSER=1) but {what}")
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        _missing(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live(sqlite_template, tmp_path):
+    """The app with the demo festival, served over HTTP on a free local port."""
+    path = tmp_path / "live.sqlite3"
+    shutil.copy(sqlite_template, path)
+    app = make_test_app(f"sqlite:///{path}", tmp_path)
+    with app.app_context():
+        from ticketing.demo import load_demo
+
+        load_demo()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="en-GB")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def register(page, base, name="Алия Ануарбек", email="alia@example.org", seats="2"):
+    page.goto(base + "/")
+    page.get_by_role("link", name=re.compile("^Register")).first.click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Seats").fill(seats)
+    page.get_by_role("button", name="Register").click()
+
+
+def decode_qr(png_bytes):
+    import zxingcpp
+    from PIL import Image
+
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png_bytes)))
+    return [barcode.text for barcode in found if barcode.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+def test_register_and_the_qr_on_screen_decodes_to_the_ticket_code(live, page, tmp_path):
+    app, base = live
+    register(page, base)
+    page.wait_for_url(re.compile(r"/r/"))
+    assert page.get_by_text("You are registered").is_visible()
+    assert page.get_by_text("Admits 2 people").is_visible()
+    shot = page.screenshot(full_page=True, path=str(tmp_path / "ticket.png"))
+    with app.app_context():
+        code = db.session.scalar(sa.select(Ticket.code).join(Registration).where(Registration.email == "alia@example.org"))
+    assert decode_qr(shot) == [code]
+    assert page.get_by_text(f"{code[:4]}-{code[4:8]}").is_visible()
+
+
+def test_png_download_decodes_to_the_ticket_code(live, page):
+    app, base = live
+    register(page, base, email="png@example.org", seats="1")
+    page.wait_for_url(re.compile(r"/r/"))
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download the QR code (PNG)").click()
+    data = Path(download_info.value.path()).read_bytes()
+    with app.app_context():
+        code = db.session.scalar(sa.select(Ticket.code).join(Registration).where(Registration.email == "png@example.org"))
+    assert decode_qr(data) == [code]
+
+
+def test_the_whole_journey_works_without_javascript(live, browser):
+    app, base = live
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 780})
+    page = context.new_page()
+    register(page, base, email="nojs@example.org", seats="1")
+    page.wait_for_url(re.compile(r"/r/"))
+    page.get_by_role("link", name=re.compile("Cancel")).click()
+    page.get_by_role("button", name="Yes, cancel my registration").click()
+    assert page.get_by_role("heading", name="Registration cancelled").is_visible()
+    context.close()
+    with app.app_context():
+        assert db.session.scalar(sa.select(Registration.status).where(Registration.email == "nojs@example.org")) == "cancelled"
+
+
+def test_form_errors_sit_next_to_their_fields_and_keep_the_input(live, page):
+    _, base = live
+    register(page, base, name="Zeynep Yılmaz", email="zeynep@", seats="0")
+    email = page.get_by_label("Email")
+    assert email.input_value() == "zeynep@"
+    assert page.get_by_label("Name").input_value() == "Zeynep Yılmaz"
+    assert email.get_attribute("aria-invalid") == "true"
+    described = email.get_attribute("aria-describedby").split()
+    assert any("does not look like an e-mail" in page.locator(f"#{i}").inner_text() for i in described)
+    seats_error = page.locator("#" + page.get_by_label("Seats").get_attribute("aria-describedby").split()[-1])
+    assert "at least 1 seat" in seats_error.inner_text()
+
+
+def public_pages(page, base):
+    """Visit every kind of public page; yield (name, url) once each is open."""
+    page.goto(base + "/")
+    yield "event", page.url
+    page.get_by_role("link", name=re.compile("^Register")).first.click()
+    yield "screening", page.url
+    page.get_by_role("button", name="Register").click()
+    yield "screening with errors", page.url
+    register(page, base, email="a11y@example.org", seats="1")
+    page.wait_for_url(re.compile(r"/r/"))
+    yield "ticket", page.url
+    page.get_by_role("link", name=re.compile("Cancel")).click()
+    yield "cancel", page.url
+    register(page, base, email="a11y@example.org", seats="1")
+    page.wait_for_url(re.compile(r"/sent"))
+    yield "repeat sign-up", page.url
+    page.goto(base + "/no-such-page")
+    yield "not found", page.url
+
+
+def test_public_pages_pass_axe_and_fit_a_360_pixel_phone(live, page):
+    if not AXE.exists():
+        _missing("axe-core is not installed (npm ci)")
+    _, base = live
+    axe_source = AXE.read_text()
+    visited = []
+    for name, _url in public_pages(page, base):
+        page.add_script_tag(content=axe_source)
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert bad == [], f"{name}: " + json.dumps([(v["id"], v["help"]) for v in bad])
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{name} scrolls sideways on a phone ({width}px)"
+        visited.append(name)
+    assert len(visited) == 7

@@ -47,7 +47,7 @@ def event(slug):
     )
 
 
-@bp.route("/screenings/<int:screening_id>", methods=["GET", "POST"])
+@bp.route("/screenings/<int(max=2147483647):screening_id>", methods=["GET", "POST"])
 def screening(screening_id):
     """Show a screening and its sign-up form; book on a valid submission."""
     shown = db.get_or_404(Screening, screening_id)
@@ -101,7 +101,7 @@ def _after_booking(result):
     return redirect(url_for("public.registration", secret=result.registration.secret), 303)
 
 
-@bp.route("/screenings/<int:screening_id>/sent")
+@bp.route("/screenings/<int(max=2147483647):screening_id>/sent")
 def sent(screening_id):
     """Say that the ticket was e-mailed again, showing nothing about the booking (R6)."""
     shown = db.get_or_404(Screening, screening_id)

@@ -11,14 +11,14 @@ EMAIL_MAX = 254
 
 # Bidirectional embedding, override and isolate controls: invisible, and used to disguise text.
 _BIDI_CONTROLS = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
-# Control, surrogate, private-use and unassigned code points.
+# Control, surrogate, private-use and unassigned code points; U+FFFD stands for unreadable bytes.
 _REFUSED_CATEGORIES = {"Cc", "Cs", "Co", "Cn"}
 
 
 def has_hidden_characters(text):
     """True if `text` holds control or invisible direction-changing characters."""
     return any(
-        unicodedata.category(ch) in _REFUSED_CATEGORIES or ord(ch) in _BIDI_CONTROLS
+        unicodedata.category(ch) in _REFUSED_CATEGORIES or ord(ch) in _BIDI_CONTROLS or ch == "\ufffd"
         for ch in text
     )
 

@@ -45,7 +45,8 @@ def normalize_code(text):
     return cleaned if _CODE_SHAPE.fullmatch(cleaned) else None
 
 
-def _qr(code):
+def build_qr(code):
+    """Return the QR symbol of `code` (alphanumeric mode, error correction M)."""
     qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4, box_size=10)
     qr.add_data(code)
     qr.make(fit=True)
@@ -55,7 +56,7 @@ def _qr(code):
 @lru_cache(maxsize=_QR_CACHE_SIZE)
 def render_qr_svg(code):
     """Return the QR of `code` as an inline <svg> element (rendered once per code, then kept)."""
-    image = _qr(code).make_image(image_factory=qrcode.image.svg.SvgPathImage)
+    image = build_qr(code).make_image(image_factory=qrcode.image.svg.SvgPathImage)
     svg = image.to_string(encoding="unicode")
     svg = svg[svg.index("<svg"):]  # inline: no XML declaration
     return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
@@ -65,5 +66,5 @@ def render_qr_svg(code):
 def render_qr_png(code):
     """Return the QR of `code` as PNG bytes (rendered once per code, then kept)."""
     buffer = io.BytesIO()
-    _qr(code).make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
+    build_qr(code).make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
     return buffer.getvalue()

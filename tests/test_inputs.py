@@ -1,0 +1,36 @@
+"""The field rules of services.inputs, alone."""
+import pytest
+
+from ticketing.services.inputs import clean_email, clean_name, clean_seats
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("  Ana   Smith ", "Ana Smith"),
+    ("Ана\u0301", "Ана\u0301"),  # already NFC: a combining accent on Cyrillic has no precomposed form
+    ("Zoe\u0301", "Zoé"),
+    ("Baqyt Qushağynda", "Baqyt Qushağynda"),
+])
+def test_clean_name_tidies(raw, expected):
+    assert clean_name(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [None, "", "  ", "a\x00", "\ud800x", "x\u2066y", "x\ufffd", "x" * 201])
+def test_clean_name_refuses(raw):
+    with pytest.raises(ValueError):
+        clean_name(raw)
+
+
+def test_clean_email_keeps_typed_and_normalises():
+    assert clean_email(" Ana@Example.ORG ") == ("Ana@Example.ORG", "ana@example.org")
+    assert clean_email("ana@BÜCHER.example")[1] == "ana@bücher.example"
+
+
+@pytest.mark.parametrize("raw,expected", [(None, 1), ("", 1), (" 2 ", 2), ("+3", 3), ("004", 4), (2, 2)])
+def test_clean_seats_accepts(raw, expected):
+    assert clean_seats(raw, 4) == expected
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "5", True, "1.0", "x", "٣", "9" * 5000, -2, 10**30])
+def test_clean_seats_refuses(raw):
+    with pytest.raises(ValueError):
+        clean_seats(raw, 4)

@@ -17,6 +17,7 @@ def create_app(test_config=None):
         __name__,
         instance_path=os.environ.get("TICKETING_INSTANCE_PATH", str(ROOT / "instance")),
         template_folder=str(ROOT / "templates"),
+        instance_relative_config=True,
     )
     app.config.from_object(settings.Defaults)
     app.config.from_pyfile("config.py", silent=True)

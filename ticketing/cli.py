@@ -1,7 +1,7 @@
 """Command line: flask demo, flask screenings create."""
 import click
 import sqlalchemy as sa
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .errors import InvalidInputError, NotFoundError
 from .extensions import db
@@ -15,6 +15,7 @@ def register(app):
 
 
 @click.command("demo")
+@with_appcontext
 def demo():
     """Load the demo festival (Days of Kazakh Cinema) into an empty database."""
     from .demo import load_demo

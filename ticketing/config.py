@@ -24,6 +24,8 @@ class Defaults:
     SECRET_KEY = None  # generated into instance/secret_key when unset
     MAX_CONTENT_LENGTH = 512 * 1024
     WTF_CSRF_TIME_LIMIT = 3600
+    # Our own messages are shown, never WTForms' built-in ones: skip loading its catalogs.
+    WTF_I18N_ENABLED = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     MAIL_SERVER = None

@@ -16,7 +16,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+# Objects stay readable after a service commits (a view redirects with what it got back).
+db = SQLAlchemy(
+    metadata=MetaData(naming_convention=NAMING_CONVENTION),
+    session_options={"expire_on_commit": False},
+)
 migrate = Migrate(render_as_batch=True)
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -114,11 +114,6 @@ class Screening(db.Model):
         return max(self.capacity - self.seats_taken, 0)
 
     @property
-    def closes_at(self):
-        """When sign-up ends: the set closing time, else the start of the film."""
-        return self.registration_closes_at or self.starts_at
-
-    @property
     def display_venue(self):
         """The venue and hall to show, falling back to the event's venue."""
         venue = self.venue or self.event.venue

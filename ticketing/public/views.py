@@ -50,7 +50,6 @@ def event(slug):
 @bp.route("/screenings/<int(max=2147483647):screening_id>", methods=["GET", "POST"])
 def screening(screening_id):
     """Show a screening and its sign-up form; book on a valid submission."""
-    shown = db.get_or_404(Screening, screening_id)
     form = SignupForm()
     form_error = None
     if request.method == "POST":
@@ -61,13 +60,15 @@ def screening(screening_id):
         else:
             try:
                 result = booking.book(
-                    shown.id,
+                    screening_id,
                     form.name.data,
                     form.email.data,
-                    form.seats.data if shown.max_seats > 1 else 1,
+                    form.seats.data,
                     locale=str(get_locale()),
                     form_key=form.ensure_form_key(),
                 )
+            except NotFoundError:
+                abort(404)
             except InvalidInputError as error:
                 for name, message in error.fields.items():
                     getattr(form, name).errors = [message]
@@ -76,9 +77,8 @@ def screening(screening_id):
                 form_error = str(error.message)
             else:
                 return _after_booking(result)
-        shown = db.session.get(Screening, screening_id)  # the attempt may have expired it
+    shown = db.get_or_404(Screening, screening_id)
     form.ensure_form_key()
-    status = 422 if form_error else 200
     return (
         render_template(
             "public/screening.html",
@@ -87,7 +87,7 @@ def screening(screening_id):
             form=form,
             error_message=form_error,
         ),
-        status,
+        422 if form_error else 200,
     )
 
 

@@ -1,9 +1,13 @@
 """Booking, cancelling and the waiting list: rules R1, R3, R6 and R7 in one place.
 
-Every operation is one write transaction (see database.write_transaction) that first locks the
-screening's row, so that sign-ups and cancellations of one screening run one after another on
-both databases. Seats are taken by a conditional UPDATE that can only succeed while seats
-remain, and the CHECK constraint seats_taken <= capacity stands behind it.
+Seats are taken by a conditional UPDATE that can only succeed while seats remain, and the CHECK
+constraint seats_taken <= capacity stands behind it (R1). Writes run in one short transaction
+each (see database.write_transaction: on SQLite it takes the write lock at BEGIN). A
+cancellation locks the screening's row before it frees seats and promotes from the waiting
+list, and a sign-up that finds the hall full takes the same lock before it joins the list, so
+that no freed seat is left empty while a waiting registration fits (R7). One active
+registration per e-mail is a partial unique index: a racing twin fails on it and is retried,
+then answered as a repeat (R6).
 """
 from dataclasses import dataclass, field
 
@@ -33,6 +37,24 @@ _RACE_RETRIES = 3
 FEW_SEATS_MIN = 5  # "few seats left" from here, or from a tenth of the hall if more
 
 
+@dataclass(frozen=True)
+class Booked:
+    """A registration as book() wrote or found it (a plain snapshot, not a database object)."""
+
+    id: int
+    screening_id: int
+    name: str
+    email: str
+    email_normalized: str
+    seats: int
+    locale: str
+    status: str
+    secret: str
+    form_key: str | None
+    created_at: object
+    cancelled_at: object
+
+
 @dataclass
 class BookingResult:
     """What book() did: `outcome` is confirmed, waitlisted, repeat or resubmitted."""
@@ -50,13 +72,16 @@ class CancelResult:
 
 
 def registration_state(screening, now=None):
-    """Return open, not_open, closed or cancelled for sign-up to `screening` at `now` (R8)."""
+    """Return open, not_open, closed or cancelled for sign-up to `screening` at `now` (R8).
+
+    `screening` is a Screening or a row with its window's columns.
+    """
     now = now or utcnow()
     if screening.is_cancelled:
         return "cancelled"
     if screening.registration_opens_at and now < screening.registration_opens_at:
         return "not_open"
-    if now >= screening.closes_at:
+    if now >= (screening.registration_closes_at or screening.starts_at):
         return "closed"
     return "open"
 
@@ -104,15 +129,32 @@ def _lock_screening(session, screening_id):
     return screening
 
 
-def _take_seats(session, screening, seats):
+# The sign-up path runs on prepared Core statements: it is the hot path of a rush, and the ORM's
+# unit of work cost several times the database's own work here (bench/signup_rush.py).
+_S, _R = Screening.__table__.c, Registration.__table__.c
+_SCREENING_FOR_BOOKING = sa.select(
+    _S.id, _S.capacity, _S.max_seats, _S.is_cancelled,
+    _S.registration_opens_at, _S.registration_closes_at, _S.starts_at,
+).where(_S.id == sa.bindparam("screening_id"))
+_LOCK_SCREENING = sa.select(_S.id).where(_S.id == sa.bindparam("screening_id")).with_for_update()
+_ACTIVE_BY_EMAIL = sa.select(Registration.__table__).where(
+    _R.screening_id == sa.bindparam("screening_id"),
+    _R.email_normalized == sa.bindparam("email_normalized"),
+    _R.status != CANCELLED,
+)
+_FORM_KEY_USED = sa.select(_R.id).where(_R.form_key == sa.bindparam("form_key"))
+_TAKE_SEATS = (
+    sa.update(Screening.__table__)
+    .where(_S.id == sa.bindparam("screening_id"), _S.seats_taken + sa.bindparam("seats") <= _S.capacity)
+    .values(seats_taken=_S.seats_taken + sa.bindparam("seats"))
+)
+_INSERT_REGISTRATION = sa.insert(Registration.__table__).returning(_R.id)
+_INSERT_TICKET = sa.insert(Ticket.__table__)
+
+
+def _take_seats(connection, screening_id, seats):
     """Take `seats` if they are free, in one guarded statement; return True if taken (R1)."""
-    result = session.execute(
-        sa.update(Screening)
-        .where(Screening.id == screening.id, Screening.seats_taken + seats <= Screening.capacity)
-        .values(seats_taken=Screening.seats_taken + seats)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire(screening, ["seats_taken"])
+    result = connection.execute(_TAKE_SEATS, {"screening_id": screening_id, "seats": seats})
     return result.rowcount == 1
 
 
@@ -126,21 +168,12 @@ def _release_seats(session, screening, seats):
     session.expire(screening, ["seats_taken"])
 
 
-def _active_registration(session, screening_id, email_normalized):
-    return session.execute(
-        sa.select(Registration).where(
-            Registration.screening_id == screening_id,
-            Registration.email_normalized == email_normalized,
-            Registration.status != CANCELLED,
-        )
-    ).scalar_one_or_none()
-
-
 def book(screening_id, name, email, seats=1, locale="en", form_key=None, now=None):
     """Register a person for a screening: confirmed while seats last, else waitlisted.
 
     A repeat sign-up (same e-mail, an active registration exists) books nothing and records the
     ticket e-mail again (R6). The same form submitted twice returns the first registration.
+    Returns a BookingResult whose registration is a Booked snapshot.
     Raises InvalidInputError, NotFoundError, ScreeningCancelledError,
     RegistrationNotOpenError, RegistrationClosedError.
     """
@@ -156,23 +189,40 @@ def book(screening_id, name, email, seats=1, locale="en", form_key=None, now=Non
 
 def _book_once(screening_id, name, email, seats, locale, form_key, now):
     now = now or utcnow()
-    with write_transaction() as session:
-        screening = _lock_screening(session, screening_id)
-        name, email, email_normalized, seats = clean_signup(name, email, seats, screening.max_seats)
-        _check_open(screening, now)
-        existing = _active_registration(session, screening.id, email_normalized)
-        if existing is not None:
-            if form_key and existing.form_key == form_key:
-                return BookingResult(existing, "resubmitted")
+    # Checks first, in a plain read: bad input and repeat sign-ups never wait for the write
+    # lock. Whatever a racing twin does in between is caught by the unique indexes (R6).
+    connection = db.session.connection()
+    screening = connection.execute(_SCREENING_FOR_BOOKING, {"screening_id": screening_id}).one_or_none()
+    if screening is None:
+        raise NotFoundError()
+    name, email, email_normalized, seats = clean_signup(name, email, seats, screening.max_seats)
+    _check_open(screening, now)
+    existing = connection.execute(
+        _ACTIVE_BY_EMAIL, {"screening_id": screening.id, "email_normalized": email_normalized}
+    ).one_or_none()
+    if existing is not None:
+        existing = Booked(**existing._mapping)
+        if form_key and existing.form_key == form_key:
+            db.session.rollback()
+            return BookingResult(existing, "resubmitted")
+        with write_transaction() as session:
             notify(session, existing, "repeat_signup")
-            return BookingResult(existing, "repeat")
-        if form_key and session.scalar(
-            sa.select(Registration.id).where(Registration.form_key == form_key)
-        ):
-            form_key = None  # a form reused for another person: book, without the key
-        status = CONFIRMED if _take_seats(session, screening, seats) else WAITLISTED
-        registration = Registration(
-            screening=screening,
+        return BookingResult(existing, "repeat")
+    if form_key and connection.scalar(_FORM_KEY_USED, {"form_key": form_key}):
+        form_key = None  # a form reused for another person: book, without the key
+
+    # The write: as short as possible, since it holds the screening's lock.
+    with write_transaction() as session:
+        connection = session.connection()
+        confirmed = _take_seats(connection, screening.id, seats)
+        if not confirmed:
+            # Full: lock the row and look again, so that a seat freed by a cancellation that
+            # committed meanwhile is not missed, and a later one sees this waiting registration.
+            connection.execute(_LOCK_SCREENING, {"screening_id": screening.id})
+            confirmed = _take_seats(connection, screening.id, seats)
+        status = CONFIRMED if confirmed else WAITLISTED
+        values = dict(
+            screening_id=screening.id,
             name=name,
             email=email,
             email_normalized=email_normalized,
@@ -182,11 +232,15 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now):
             secret=tickets.new_secret(),
             form_key=form_key,
             created_at=now,
+            cancelled_at=None,
         )
-        registration.ticket = Ticket(code=tickets.new_code(), seats=seats, created_at=now)
-        session.add(registration)
-        notify(session, registration, "confirmation" if status == CONFIRMED else "waitlisted")
-        session.flush()
+        registration = Booked(id=connection.scalar(_INSERT_REGISTRATION, values), **values)
+        connection.execute(
+            _INSERT_TICKET,
+            {"registration_id": registration.id, "code": tickets.new_code(), "seats": seats,
+             "admitted": 0, "created_at": now},
+        )
+        notify(session, registration, "confirmation" if confirmed else "waitlisted")
         return BookingResult(registration, status)
 
 
@@ -255,8 +309,9 @@ def promote_waitlist(session, screening):
             .order_by(Registration.id)
             .limit(1)
         ).scalar_one_or_none()
-        if candidate is None or not _take_seats(session, screening, candidate.seats):
+        if candidate is None or not _take_seats(session.connection(), screening.id, candidate.seats):
             break
+        session.expire(screening, ["seats_taken"])
         candidate.status = CONFIRMED
         notify(session, candidate, "promoted")
         promoted.append(candidate)

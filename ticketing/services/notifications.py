@@ -1,18 +1,22 @@
 """Messages to attendees, recorded in the outbox in the caller's transaction."""
-from ..models import OutboxMessage
+from ..models import OutboxMessage, utcnow
+
+_INSERT = OutboxMessage.__table__.insert()
 
 KINDS = ("confirmation", "repeat_signup", "waitlisted", "promoted", "cancelled")
 
 
 def notify(session, registration, kind):
-    """Record a message of `kind` to the attendee; it is sent after the commit by a sender."""
+    """Record a message of `kind` to the attendee, in the session's transaction.
+
+    `registration` is a stored Registration or a snapshot with its id, email and locale. The
+    message is sent after the commit by a sender (a later issue).
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
-    message = OutboxMessage(
-        kind=kind,
-        registration=registration,
-        recipient=registration.email,
-        locale=registration.locale,
+    session.connection().execute(
+        _INSERT,
+        {"kind": kind, "registration_id": registration.id, "recipient": registration.email,
+         "locale": registration.locale, "created_at": utcnow(), "sent_at": None,
+         "attempts": 0, "last_error": ""},
     )
-    session.add(message)
-    return message

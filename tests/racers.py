@@ -9,7 +9,7 @@ from ticketing.extensions import db
 def run_jobs(database_url, instance_path, jobs, threads, start):
     """Run `jobs` (tuples: name of a booking function, then its arguments) on `threads` threads.
 
-    Waits on `start` (a multiprocessing Event) so that every process begins at once. Returns a
+    Waits on `start` (a barrier of all processes) so that every process begins at once. Returns a
     list of (job, outcome) where the outcome is a result word, an error code or a traceback.
     """
     from ticketing.errors import TicketingError

@@ -61,6 +61,15 @@ def test_repeat_signup_books_nothing_and_resends(ctx, make_screening):
     assert outbox_kinds(first.registration.id) == ["confirmation", "repeat_signup"]
 
 
+def test_repeat_signups_resend_at_most_every_five_minutes(ctx, make_screening):
+    sid = make_screening()
+    first = booking.book(sid, "Ana", "ana@example.org", 1).registration.id
+    now = utcnow()
+    for minutes in (0, 1, 4, 6, 7, 12):
+        assert booking.book(sid, "Ana", "ana@example.org", 1, now=now + timedelta(minutes=minutes)).outcome == "repeat"
+    assert outbox_kinds(first) == ["confirmation"] + ["repeat_signup"] * 3  # at 0, 6 and 12
+
+
 def test_email_is_kept_as_typed_and_compared_normalised(ctx, make_screening):
     sid = make_screening()
     result = booking.book(sid, "Ana", " Ana.Smith@Example.ORG ", 1)

@@ -1,6 +1,7 @@
 """Default settings; everything a deployment changes comes from the environment."""
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 ENV_KEYS = (
@@ -63,15 +64,24 @@ def database_uri(url, instance_path):
 
 
 def instance_secret_key(instance_path):
-    """Read the generated secret key from instance/, creating it on first use."""
+    """Read the generated secret key from instance/, creating it on first use.
+
+    The key is written to a private temporary file and then linked into place, so that a
+    process starting at the same moment sees either no key file or a complete one.
+    """
     path = Path(instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process won the race; use its key
-            pass
-        else:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_hex(32))
-    return path.read_text().strip()
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process won the race: use its key
+        finally:
+            os.unlink(temporary)
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it to have a new key generated")
+    return key

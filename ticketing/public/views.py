@@ -20,7 +20,10 @@ def _failed_lookup(response):
     return response.status_code == 404
 
 
-# Guessing self-service links is throttled per address; people with a real link are not (R4).
+# Guessing private links is throttled per client address (R4): only failed look-ups count, so
+# people opening their own link are never limited; but once an address has failed too often, all
+# its look-ups are refused until the window passes (answering hits while refusing misses would
+# let the guessing go on).
 limit_lookups = limiter.limit(_lookup_limit, deduct_when=_failed_lookup)
 
 
@@ -94,7 +97,7 @@ def screening(screening_id):
 def _after_booking(result):
     if result.outcome == "repeat":
         return redirect(url_for("public.sent", screening_id=result.registration.screening_id), 303)
-    if result.outcome == "waitlisted":
+    if result.registration.status == booking.WAITLISTED:
         flash(_("You are on the waiting list. We will e-mail you if a seat frees up."), "info")
     else:
         flash(_("You are registered. Here is your ticket."), "success")

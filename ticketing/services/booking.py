@@ -10,6 +10,7 @@ registration per e-mail is a partial unique index: a racing twin fails on it and
 then answered as a repeat (R6).
 """
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +26,7 @@ from ..errors import (
     TicketUsedError,
 )
 from ..extensions import db
-from ..models import Registration, RegistrationStatus, Screening, Ticket, utcnow
+from ..models import OutboxMessage, Registration, RegistrationStatus, Screening, Ticket, utcnow
 from . import tickets
 from .inputs import clean_signup
 from .notifications import notify
@@ -34,6 +35,7 @@ CONFIRMED = RegistrationStatus.CONFIRMED.value
 WAITLISTED = RegistrationStatus.WAITLISTED.value
 CANCELLED = RegistrationStatus.CANCELLED.value
 _RACE_RETRIES = 3
+RESEND_INTERVAL = timedelta(minutes=5)  # a repeat sign-up re-sends the ticket at most this often
 FEW_SEATS_MIN = 5  # "few seats left" from here, or from a tenth of the hall if more
 
 
@@ -150,6 +152,11 @@ _TAKE_SEATS = (
 )
 _INSERT_REGISTRATION = sa.insert(Registration.__table__).returning(_R.id)
 _INSERT_TICKET = sa.insert(Ticket.__table__)
+_LOCK_REGISTRATION = sa.select(_R.id).where(_R.id == sa.bindparam("registration_id")).with_for_update()
+_LAST_RESEND = sa.select(sa.func.max(OutboxMessage.created_at)).where(
+    OutboxMessage.registration_id == sa.bindparam("registration_id"),
+    OutboxMessage.kind == "repeat_signup",
+)
 
 
 def _take_seats(connection, screening_id, seats):
@@ -206,7 +213,7 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now):
             db.session.rollback()
             return BookingResult(existing, "resubmitted")
         with write_transaction() as session:
-            notify(session, existing, "repeat_signup")
+            _resend_ticket(session, existing, now)
         return BookingResult(existing, "repeat")
     if form_key and connection.scalar(_FORM_KEY_USED, {"form_key": form_key}):
         form_key = None  # a form reused for another person: book, without the key
@@ -242,6 +249,19 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now):
         )
         notify(session, registration, "confirmation" if confirmed else "waitlisted")
         return BookingResult(registration, status)
+
+
+def _resend_ticket(session, registration, now):
+    """Queue the ticket again for a repeat sign-up, at most once per RESEND_INTERVAL (R6).
+
+    The limit keeps a scripted form from flooding someone's inbox; the registration's row is
+    locked so that racing repeats count as one.
+    """
+    connection = session.connection()
+    connection.execute(_LOCK_REGISTRATION, {"registration_id": registration.id})
+    last = connection.scalar(_LAST_RESEND, {"registration_id": registration.id})
+    if last is None or now - last >= RESEND_INTERVAL:
+        notify(session, registration, "repeat_signup", now)
 
 
 def cancel_refusal(registration, now=None):

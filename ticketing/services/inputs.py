@@ -53,7 +53,10 @@ def clean_email(raw):
         raise ValueError(
             _("This does not look like an e-mail address. Please check it (name@example.org).")
         ) from None
-    return typed, checked.normalized.casefold()
+    normalized = checked.normalized.casefold()
+    if len(normalized) > EMAIL_MAX:  # casefolding can lengthen some letters
+        raise ValueError(_("This e-mail address is too long."))
+    return typed, normalized
 
 
 def clean_seats(raw, max_seats):

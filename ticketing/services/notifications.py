@@ -6,7 +6,7 @@ _INSERT = OutboxMessage.__table__.insert()
 KINDS = ("confirmation", "repeat_signup", "waitlisted", "promoted", "cancelled")
 
 
-def notify(session, registration, kind):
+def notify(session, registration, kind, now=None):
     """Record a message of `kind` to the attendee, in the session's transaction.
 
     `registration` is a stored Registration or a snapshot with its id, email and locale. The
@@ -17,6 +17,6 @@ def notify(session, registration, kind):
     session.connection().execute(
         _INSERT,
         {"kind": kind, "registration_id": registration.id, "recipient": registration.email,
-         "locale": registration.locale, "created_at": utcnow(), "sent_at": None,
+         "locale": registration.locale, "created_at": now or utcnow(), "sent_at": None,
          "attempts": 0, "last_error": ""},
     )

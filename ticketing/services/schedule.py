@@ -7,6 +7,7 @@ from ..database import write_transaction
 from ..errors import InvalidInputError, NotFoundError
 from ..extensions import db
 from ..models import Event, Screening
+from .inputs import has_hidden_characters
 
 
 def local_to_utc(local, tz):
@@ -51,6 +52,8 @@ def create_screening(event, title, starts_at, capacity, max_seats=1, **details):
     errors = {}
     if not title or not title.strip():
         errors["title"] = "A screening needs a title."
+    elif len(title.strip()) > 200 or has_hidden_characters(title):
+        errors["title"] = "A title has at most 200 characters and no control characters."
     if capacity < 0:
         errors["capacity"] = "Capacity cannot be negative."
     if max_seats < 1:

@@ -28,7 +28,7 @@ from ..errors import (
 from ..extensions import db
 from ..models import OutboxMessage, Registration, RegistrationStatus, Screening, Ticket, utcnow
 from . import tickets
-from .inputs import clean_signup
+from .inputs import clean_email, clean_signup
 from .notifications import notify
 
 CONFIRMED = RegistrationStatus.CONFIRMED.value
@@ -134,17 +134,23 @@ def _lock_screening(session, screening_id):
 # The sign-up path runs on prepared Core statements: it is the hot path of a rush, and the ORM's
 # unit of work cost several times the database's own work here (bench/signup_rush.py).
 _S, _R = Screening.__table__.c, Registration.__table__.c
-_SCREENING_FOR_BOOKING = sa.select(
+# One read answers every question a sign-up asks before it writes: the screening's rules, an
+# active registration of the same e-mail (R6), and whether the form's key was used already.
+_BOOKING_CHECKS = sa.select(
     _S.id, _S.capacity, _S.max_seats, _S.is_cancelled,
     _S.registration_opens_at, _S.registration_closes_at, _S.starts_at,
+    sa.select(_R.id)
+    .where(
+        _R.screening_id == _S.id,
+        _R.email_normalized == sa.bindparam("email_normalized"),
+        _R.status != CANCELLED,
+    )
+    .scalar_subquery()
+    .label("existing_id"),
+    sa.exists().where(_R.form_key == sa.bindparam("form_key")).label("form_key_taken"),
 ).where(_S.id == sa.bindparam("screening_id"))
+_REGISTRATION = sa.select(Registration.__table__).where(_R.id == sa.bindparam("id"))
 _LOCK_SCREENING = sa.select(_S.id).where(_S.id == sa.bindparam("screening_id")).with_for_update()
-_ACTIVE_BY_EMAIL = sa.select(Registration.__table__).where(
-    _R.screening_id == sa.bindparam("screening_id"),
-    _R.email_normalized == sa.bindparam("email_normalized"),
-    _R.status != CANCELLED,
-)
-_FORM_KEY_USED = sa.select(_R.id).where(_R.form_key == sa.bindparam("form_key"))
 _TAKE_SEATS = (
     sa.update(Screening.__table__)
     .where(_S.id == sa.bindparam("screening_id"), _S.seats_taken + sa.bindparam("seats") <= _S.capacity)
@@ -198,24 +204,28 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now):
     now = now or utcnow()
     # Checks first, in a plain read: bad input and repeat sign-ups never wait for the write
     # lock. Whatever a racing twin does in between is caught by the unique indexes (R6).
+    try:
+        email_normalized = clean_email(email)[1]
+    except ValueError:
+        email_normalized = ""  # clean_signup below says what is wrong with it
     connection = db.session.connection()
-    screening = connection.execute(_SCREENING_FOR_BOOKING, {"screening_id": screening_id}).one_or_none()
+    screening = connection.execute(
+        _BOOKING_CHECKS,
+        {"screening_id": screening_id, "email_normalized": email_normalized, "form_key": form_key or ""},
+    ).one_or_none()
     if screening is None:
         raise NotFoundError()
     name, email, email_normalized, seats = clean_signup(name, email, seats, screening.max_seats)
     _check_open(screening, now)
-    existing = connection.execute(
-        _ACTIVE_BY_EMAIL, {"screening_id": screening.id, "email_normalized": email_normalized}
-    ).one_or_none()
-    if existing is not None:
-        existing = Booked(**existing._mapping)
+    if screening.existing_id is not None:
+        existing = Booked(**connection.execute(_REGISTRATION, {"id": screening.existing_id}).one()._mapping)
         if form_key and existing.form_key == form_key:
             db.session.rollback()
             return BookingResult(existing, "resubmitted")
         with write_transaction() as session:
             _resend_ticket(session, existing, now)
         return BookingResult(existing, "repeat")
-    if form_key and connection.scalar(_FORM_KEY_USED, {"form_key": form_key}):
+    if screening.form_key_taken:
         form_key = None  # a form reused for another person: book, without the key
 
     # The write: as short as possible, since it holds the screening's lock.

@@ -20,8 +20,8 @@ def _failed_lookup(response):
     return response.status_code == 404
 
 
-# Guessing private links is throttled per client address (R4): only failed look-ups count, so
-# people opening their own link are never limited; but once an address has failed too often, all
+# Guessing private links is throttled per client address (R4). Only failed look-ups count, so
+# opening one's own link never uses up the limit; but once an address has failed too often, all
 # its look-ups are refused until the window passes (answering hits while refusing misses would
 # let the guessing go on).
 limit_lookups = limiter.limit(_lookup_limit, deduct_when=_failed_lookup)

@@ -61,7 +61,7 @@ class Booked:
 class BookingResult:
     """What book() did: `outcome` is confirmed, waitlisted, repeat or resubmitted."""
 
-    registration: Registration
+    registration: Booked
     outcome: str
 
 
@@ -194,8 +194,8 @@ def book(screening_id, name, email, seats=1, locale="en", form_key=None, now=Non
         try:
             return _book_once(screening_id, name, email, seats, locale, form_key, now)
         except IntegrityError:
-            # Only a concurrent twin can get here (the screening lock serialises the rest);
-            # the retry sees what it committed.
+            # A racing twin (the same e-mail, or the same form) committed between our checks
+            # and our insert, or two new codes collided; the retry sees what it committed.
             if attempt == _RACE_RETRIES - 1:
                 raise
 

@@ -75,13 +75,19 @@ def page(browser):
     context.close()
 
 
+def fill_and_register(page, name, email, seats=None):
+    """Fill the open sign-up form as a person would and press Register."""
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(email)
+    if seats is not None:
+        page.get_by_label("Seats").fill(seats)
+    page.get_by_role("button", name="Register").click()
+
+
 def register(page, base, name="Алия Ануарбек", email="alia@example.org", seats="2"):
     page.goto(base + "/")
     page.get_by_role("link", name=re.compile("^Register")).first.click()
-    page.get_by_label("Name").fill(name)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Seats").fill(seats)
-    page.get_by_role("button", name="Register").click()
+    fill_and_register(page, name, email, seats)
 
 
 def decode_qr(png_bytes):
@@ -162,9 +168,7 @@ def public_pages(app, page, base):
     yield "screening"
     page.get_by_role("button", name="Register").click()
     yield "screening with errors"
-    page.get_by_label("Name").fill("Алия")
-    page.get_by_label("Email").fill("a11y@example.org")
-    page.get_by_role("button", name="Register").click()
+    fill_and_register(page, "Алия", "a11y@example.org")
     page.wait_for_url(re.compile(r"/r/"))
     yield "ticket"
     page.get_by_role("link", name=re.compile("Cancel")).click()
@@ -173,15 +177,11 @@ def public_pages(app, page, base):
     yield "cancelled"
     page.goto(f"{base}/screenings/{full_id}")
     yield "full screening"
-    page.get_by_label("Name").fill("Zeynep")
-    page.get_by_label("Email").fill("wait@example.org")
-    page.get_by_role("button", name="Register").click()
+    fill_and_register(page, "Zeynep", "wait@example.org")
     page.wait_for_url(re.compile(r"/r/"))
     yield "waiting list"
     page.goto(f"{base}/screenings/{full_id}")
-    page.get_by_label("Name").fill("Zeynep")
-    page.get_by_label("Email").fill("wait@example.org")
-    page.get_by_role("button", name="Register").click()
+    fill_and_register(page, "Zeynep", "wait@example.org")
     page.wait_for_url(re.compile(r"/sent"))
     yield "repeat sign-up"
     page.goto(base + "/no-such-page")

@@ -18,7 +18,7 @@ from ticketing.models import Event, Screening, utcnow
 
 PG_SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("TICKETING_REQUIRE_POSTGRES") == "1"
-TABLES = ("checkins", "outbox", "tickets", "registrations", "screenings", "events")
+TABLES = ("checkins", "outbox", "tickets", "registrations", "screenings", "events", "users", "devices")
 
 
 def pytest_collection_modifyitems(config, items):

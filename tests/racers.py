@@ -13,7 +13,7 @@ def run_jobs(database_url, instance_path, jobs, threads, start):
     list of (job, outcome) where the outcome is a result word, an error code or a traceback.
     """
     from ticketing.errors import TicketingError
-    from ticketing.services import booking
+    from ticketing.services import booking, checkin
 
     app = make_test_app(database_url, instance_path)
     results, lock = [], threading.Lock()
@@ -30,6 +30,9 @@ def run_jobs(database_url, instance_path, jobs, threads, start):
                 try:
                     if kind == "book":
                         outcome = booking.book(*args).outcome
+                    elif kind == "checkin":
+                        verdict = checkin.check_in(*args)
+                        outcome = f"{verdict.result}:{verdict.admitted_now}"
                     else:
                         booking.cancel(*args)
                         outcome = "cancelled"

@@ -45,7 +45,7 @@ def test_200_signups_from_4_processes_fill_50_seats_exactly(ctx, database_url, t
     jobs = [("book", sid, f"Person {i}", f"p{i}@example.org", rng.choice([1, 1, 1, 2])) for i in range(200)]
     results = race(database_url, tmp_path, jobs)
 
-    db.session.expire_all()
+    db.session.rollback()  # a fresh snapshot: see what the racers committed
     outcomes = [outcome for _, outcome in results]
     assert len(outcomes) == 200
     assert set(outcomes) <= {"confirmed", "waitlisted"}
@@ -65,7 +65,7 @@ def test_same_email_racing_books_once(ctx, database_url, tmp_path, make_screenin
 
     outcomes = sorted(outcome for _, outcome in results)
     assert outcomes == ["confirmed"] + ["repeat"] * 63
-    db.session.expire_all()
+    db.session.rollback()  # a fresh snapshot: see what the racers committed
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Registration)) == 1
     assert db.session.get(Screening, sid).seats_taken == 1
     kinds = db.session.scalars(sa.select(OutboxMessage.kind)).all()
@@ -83,7 +83,7 @@ def test_cancellations_racing_signups_keep_the_waiting_list_fair(ctx, database_u
     rng.shuffle(jobs)
     race(database_url, tmp_path, jobs)
 
-    db.session.expire_all()
+    db.session.rollback()  # a fresh snapshot: see what the racers committed
     screening = db.session.get(Screening, sid)
     assert screening.seats_taken == confirmed_seats(sid) <= 30
     free = screening.capacity - screening.seats_taken
@@ -108,3 +108,22 @@ def test_cancellations_racing_signups_keep_the_waiting_list_fair(ctx, database_u
     # waiting registration needing no more seats than P would have been chosen first.
     jumped = [(w, p) for p in promoted for w in still_waiting if w.id < p.id and w.seats <= p.seats]
     assert jumped == []
+
+
+def test_one_ticket_scanned_at_many_doors_admits_its_seats_exactly(ctx, database_url, tmp_path, make_screening):
+    from ticketing.models import CheckIn, Ticket
+
+    sid = make_screening(capacity=10)
+    reg_id = booking.book(sid, "Family", "family@example.org", 3).registration.id
+    code = db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == reg_id))
+    jobs = [("checkin", code, sid, 1) for _ in range(40)] + [("checkin", code, sid) for _ in range(24)]
+    results = race(database_url, tmp_path, jobs)
+
+    outcomes = [outcome for _, outcome in results]
+    admitted = sum(int(o.split(":")[1]) for o in outcomes if o.startswith("admitted"))
+    assert admitted == 3
+    assert all(o.startswith(("admitted:", "already_checked_in:")) for o in outcomes)
+    db.session.rollback()  # a fresh snapshot: see what the racers committed
+    assert db.session.scalar(sa.select(Ticket.admitted).where(Ticket.registration_id == reg_id)) == 3
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 64  # every scan logged
+    assert db.session.scalar(sa.select(sa.func.sum(CheckIn.seats)).where(CheckIn.result == "admitted")) == 3

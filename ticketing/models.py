@@ -198,8 +198,46 @@ class Ticket(db.Model):
         return "used" if self.admitted >= self.seats else "valid"
 
 
+class User(db.Model):
+    """A staff account: an admin (everything) or door staff (check-in only)."""
+
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'door')", name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)  # stored normalised
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Flask-Login's interface.
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self):
+        return str(self.id)
+
+    @property
+    def is_admin(self):
+        return self.role == "admin"
+
+
+class Device(db.Model):
+    """A scanner or phone at the door, known by a bearer token that an admin creates."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)  # SHA-256, hex
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class CheckIn(db.Model):
-    """One scan at the door, whatever its result (R5)."""
+    """One scan at the door, whatever its result (R5); an undo is a row of its own."""
 
     __tablename__ = "checkins"
     __table_args__ = (sa.CheckConstraint("seats >= 0", name="seats_not_negative"),)
@@ -208,13 +246,18 @@ class CheckIn(db.Model):
     ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
     screening_id: Mapped[int] = mapped_column(sa.ForeignKey("screenings.id"), index=True)
     scanned_code: Mapped[str] = mapped_column(sa.String(64), default="")
-    staff_user_id: Mapped[int | None] = mapped_column(sa.Integer)
-    device_id: Mapped[int | None] = mapped_column(sa.Integer)
+    staff_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("devices.id"))
     seats: Mapped[int] = mapped_column(sa.Integer, default=0)
     result: Mapped[str] = mapped_column(sa.String(32))
     reason: Mapped[str] = mapped_column(sa.String(64), default="")
     scanned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # For an undo: the admission it takes back.
+    undoes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("checkins.id"), unique=True)
+
+    staff_user: Mapped["User | None"] = relationship()
+    device: Mapped["Device | None"] = relationship()
 
 
 class OutboxMessage(db.Model):

@@ -1,0 +1,140 @@
+"""The door's rules alone: R2 (admit at most the seats, until an undo) and R5 (every scan logged)."""
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from ticketing.errors import InvalidInputError, NotFoundError
+from ticketing.extensions import db
+from ticketing.models import CheckIn, Ticket, utcnow
+from ticketing.services import booking, checkin
+from ticketing.services.accounts import create_device, create_user
+
+
+@pytest.fixture
+def booked(ctx, make_screening):
+    """Book `seats` for a new person on screening `sid`; return the ticket's code."""
+
+    def book(sid, seats=1, email=None):
+        result = booking.book(sid, "Алия", email or f"p{utcnow().timestamp()}@example.org", seats)
+        return db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == result.registration.id))
+
+    return book
+
+
+def log_rows():
+    return db.session.execute(sa.select(CheckIn.result, CheckIn.reason, CheckIn.seats).order_by(CheckIn.id)).all()
+
+
+def test_admits_everyone_on_the_ticket_once(ctx, make_screening, booked):
+    sid = make_screening()
+    code = booked(sid, seats=3)
+    first = checkin.check_in(code, sid)
+    assert (first.result, first.admitted_now, first.ticket["admitted"], first.ticket["name"]) == ("admitted", 3, 3, "Алия")
+    second = checkin.check_in(code.lower(), sid)
+    assert (second.result, second.reason) == ("already_checked_in", "all_in")
+    assert [e["seats"] for e in second.earlier] == [3]
+    assert log_rows() == [("admitted", "", 3), ("already_checked_in", "all_in", 0)]
+
+
+def test_a_family_comes_in_two_goes(ctx, make_screening, booked):
+    sid = make_screening()
+    code = booked(sid, seats=3)
+    assert checkin.check_in(code, sid, seats=2).ticket["admitted"] == 2
+    too_many = checkin.check_in(code, sid, seats=2)
+    assert (too_many.result, too_many.reason, too_many.ticket["admitted"]) == ("already_checked_in", "fewer_seats_left", 2)
+    last = checkin.check_in(code, sid)
+    assert (last.result, last.admitted_now, last.ticket["admitted"]) == ("admitted", 1, 3)
+
+
+@pytest.mark.parametrize("garbage", ["", "nonsense", "A" * 27, None, "<script>", "Ж" * 26, "x" * 5000])
+def test_unknown_codes_are_not_valid_and_logged(ctx, make_screening, garbage):
+    sid = make_screening()
+    verdict = checkin.check_in(garbage, sid)
+    assert (verdict.result, verdict.reason, verdict.ticket) == ("not_valid", "unknown_code", None)
+    assert log_rows() == [("not_valid", "unknown_code", 0)]
+
+
+def test_refusals_say_why(ctx, make_screening, booked):
+    here, elsewhere, full = make_screening(), make_screening(title="Other"), make_screening(capacity=0)
+    other_code = booked(elsewhere)
+    verdict = checkin.check_in(other_code, here)
+    assert (verdict.result, verdict.reason, verdict.ticket["screening"]["title"]) == ("not_valid", "other_screening", "Other")
+    waiting_code = booked(full)
+    assert checkin.check_in(waiting_code, full).reason == "waitlisted"
+    code = booked(here)
+    booking.cancel(db.session.scalar(sa.select(Ticket.registration_id).where(Ticket.code == code)))
+    assert checkin.check_in(code, here).reason == "cancelled"
+
+
+def test_cancelled_screening(ctx, make_screening, booked):
+    from ticketing.models import Screening
+
+    sid = make_screening()
+    code = booked(sid)
+    db.session.get(Screening, sid).is_cancelled = True
+    db.session.commit()
+    assert checkin.check_in(code, sid).reason == "screening_cancelled"
+
+
+def test_bad_seat_counts_and_unknown_screening(ctx, make_screening, booked):
+    sid = make_screening()
+    code = booked(sid)
+    for bad in (0, -1, 10**9, "2", 1.5, True):
+        with pytest.raises(InvalidInputError):
+            checkin.check_in(code, sid, seats=bad)
+    with pytest.raises(NotFoundError):
+        checkin.check_in(code, 999)
+    assert log_rows() == []
+
+
+def test_undo_lets_the_ticket_in_again_and_is_logged(ctx, make_screening, booked):
+    sid = make_screening()
+    code = booked(sid, seats=2)
+    user, _ = create_user("door@example.org", "door")
+    device, _ = create_device("Door 1 phone")
+    admitted = checkin.check_in(code, sid, user_id=user.id, device_id=device.id)
+    entry = checkin.undo(admitted.checkin_id, user_id=user.id)
+    assert entry.result == "undone" and entry.undoes_id == admitted.checkin_id
+    with pytest.raises(checkin.UndoRefusedError):
+        checkin.undo(admitted.checkin_id)
+    again = checkin.check_in(code, sid)
+    assert (again.result, again.admitted_now, again.earlier) == ("admitted", 2, [])
+    refused = checkin.check_in(code, sid)
+    assert [(e["staff"], e["device"]) for e in refused.earlier] == [(None, None)]
+    with pytest.raises(checkin.UndoRefusedError):
+        checkin.undo(refused.checkin_id)  # not an admission
+
+
+def test_earlier_admissions_name_staff_and_device(ctx, make_screening, booked):
+    sid = make_screening()
+    code = booked(sid, seats=2)
+    user, _ = create_user("door@example.org", "door")
+    device, _ = create_device("Door 2 tablet")
+    checkin.check_in(code, sid, seats=1, user_id=user.id, device_id=device.id)
+    verdict = checkin.check_in(code, sid, seats=1)
+    assert [(e["staff"], e["device"], e["seats"]) for e in verdict.earlier] == [("door@example.org", "Door 2 tablet", 1)]
+    row = db.session.get(CheckIn, verdict.checkin_id - 1)
+    assert (row.staff_user_id, row.device_id, row.screening_id) == (user.id, device.id, sid)
+
+
+def test_screening_counts(ctx, make_screening, booked):
+    sid = make_screening(capacity=3)
+    code = booked(sid, seats=2)
+    booked(sid, seats=1)
+    booked(sid, seats=2)  # waitlisted
+    checkin.check_in(code, sid, seats=1)
+    assert checkin.screening_counts([sid]) == {sid: (3, 2, 1)}
+
+
+def test_search_by_name_email_and_code(ctx, make_screening):
+    sid = make_screening()
+    reg = booking.book(sid, "Zeynep Yılmaz", "zeynep@example.org", 1).registration
+    booking.book(sid, "Ana 100%_", "ana@example.org", 1)
+    code = db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == reg.id))
+    assert [r.Registration.name for r in checkin.search(sid, "zeynep")] == ["Zeynep Yılmaz"]
+    assert [r.Registration.name for r in checkin.search(sid, "ZEYNEP@")] == ["Zeynep Yılmaz"]
+    assert [r.Registration.name for r in checkin.search(sid, code[:4] + "-" + code[4:8])] == ["Zeynep Yılmaz"]
+    assert [r.Registration.name for r in checkin.search(sid, "100%_")] == ["Ana 100%_"]
+    assert [r.Registration.name for r in checkin.search(sid, "%")] == ["Ana 100%_"]
+    assert checkin.search(sid, "") == [] and checkin.search(sid, "x" * 500) == []

@@ -1,0 +1,225 @@
+"""The door: admitting tickets (R2) and logging every scan (R5).
+
+A ticket admits as many people as it has seats. Admission is one conditional UPDATE that can
+only succeed while enough seats remain unadmitted, so that any number of scans of one ticket,
+from any number of doors and processes, never admits more people than it holds. Every scan,
+good or bad, writes a row to the check-in log in the same transaction.
+"""
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from ..database import write_transaction
+from ..errors import InvalidInputError, NotFoundError, TicketingError
+from ..extensions import db
+from ..models import CheckIn, Device, Registration, Screening, Ticket, User, utcnow
+from . import tickets
+
+ADMITTED, ALREADY, NOT_VALID, UNDONE = "admitted", "already_checked_in", "not_valid", "undone"
+_T, _R, _S = Ticket.__table__.c, Registration.__table__.c, Screening.__table__.c
+
+_FIND_TICKET = (
+    sa.select(
+        _T.id, _T.code, _T.seats, _T.admitted, _T.first_admitted_at, _T.last_admitted_at,
+        _R.name, _R.status, _R.screening_id,
+        _S.title, _S.starts_at, _S.is_cancelled,
+    )
+    .select_from(Ticket.__table__.join(Registration.__table__).join(Screening.__table__))
+    .where(_T.code == sa.bindparam("code"))
+)
+_ADMIT = (
+    sa.update(Ticket.__table__)
+    .where(_T.id == sa.bindparam("ticket_id"), _T.admitted + sa.bindparam("n") <= _T.seats)
+    .values(
+        admitted=_T.admitted + sa.bindparam("n"),
+        first_admitted_at=sa.func.coalesce(_T.first_admitted_at, sa.bindparam("now")),
+        last_admitted_at=sa.bindparam("now"),
+    )
+)
+_ADMIT_RETRIES = 3
+
+
+class UndoRefusedError(TicketingError):
+    code = "undo_refused"
+    message = "Only an admission that has not been undone yet can be undone."
+
+
+@dataclass
+class Verdict:
+    """What the door shows: `result`, a `reason`, the ticket's details and its earlier scans."""
+
+    result: str
+    reason: str
+    checkin_id: int
+    admitted_now: int = 0
+    ticket: dict | None = None
+    earlier: list = field(default_factory=list)
+
+
+def check_in(code, screening_id, seats=None, user_id=None, device_id=None, scanned_at=None):
+    """Scan `code` at the door of `screening_id`; admit `seats` people (default: all not yet in).
+
+    Returns a Verdict: admitted; already_checked_in (everyone is in, or fewer seats remain than
+    asked for); not_valid with a reason (unknown_code, other_screening, cancelled, waitlisted,
+    screening_cancelled). Raises InvalidInputError for a seat count that is not a positive
+    whole number, NotFoundError for an unknown screening.
+    """
+    if seats is not None and (isinstance(seats, bool) or not isinstance(seats, int) or not 1 <= seats <= 1000):
+        raise InvalidInputError({"seats": "Seats must be a whole number from 1."})
+    now = utcnow()
+    scanned_at = scanned_at or now
+    normalized = tickets.normalize_code(code)
+    with write_transaction() as session:
+        connection = session.connection()
+        if connection.scalar(sa.select(_S.id).where(_S.id == screening_id)) is None:
+            raise NotFoundError("No screening has this id.")
+        row = normalized and connection.execute(_FIND_TICKET, {"code": normalized}).one_or_none()
+        log = dict(screening_id=screening_id, scanned_code=(str(code) if code is not None else "")[:64],
+                   staff_user_id=user_id, device_id=device_id, scanned_at=scanned_at, recorded_at=now)
+        if not row:
+            return _record(session, log, NOT_VALID, "unknown_code")
+        log["ticket_id"] = row.id
+        refusal = _refusal(row, screening_id)
+        if refusal:
+            return _record(session, log, NOT_VALID, refusal, row)
+        for _ in range(_ADMIT_RETRIES):
+            remaining = row.seats - row.admitted
+            wanted = seats or remaining
+            if remaining == 0 or wanted > remaining:
+                return _record(session, log, ALREADY, "all_in" if remaining == 0 else "fewer_seats_left", row)
+            if connection.execute(_ADMIT, {"ticket_id": row.id, "n": wanted, "now": now}).rowcount == 1:
+                row = connection.execute(_FIND_TICKET, {"code": normalized}).one()
+                return _record(session, log, ADMITTED, "", row, wanted)
+            row = connection.execute(_FIND_TICKET, {"code": normalized}).one()  # another door won
+        return _record(session, log, ALREADY, "all_in", row)
+
+
+def _refusal(row, screening_id):
+    if row.screening_id != screening_id:
+        return "other_screening"
+    if row.status != "confirmed":
+        return row.status  # cancelled or waitlisted
+    if row.is_cancelled:
+        return "screening_cancelled"
+    return None
+
+
+def _record(session, log, result, reason, row=None, admitted_now=0):
+    entry = CheckIn(result=result, reason=reason, seats=admitted_now, **log)
+    session.add(entry)
+    session.flush()
+    return Verdict(
+        result=result,
+        reason=reason,
+        checkin_id=entry.id,
+        admitted_now=admitted_now,
+        ticket=_ticket_details(row) if row else None,
+        earlier=_earlier_admissions(session, row.id, entry.id) if row else [],
+    )
+
+
+def _ticket_details(row):
+    return {
+        "code": row.code,
+        "short_code": tickets.short_code(row.code),
+        "name": row.name,
+        "seats": row.seats,
+        "admitted": row.admitted,
+        "status": row.status,
+        "screening": {"id": row.screening_id, "title": row.title, "starts_at": row.starts_at},
+        "first_admitted_at": row.first_admitted_at,
+        "last_admitted_at": row.last_admitted_at,
+    }
+
+
+def _earlier_admissions(session, ticket_id, before_id):
+    undone = sa.select(CheckIn.undoes_id).where(CheckIn.undoes_id.is_not(None))
+    rows = session.execute(
+        sa.select(CheckIn.id, CheckIn.scanned_at, CheckIn.seats, User.email, Device.name)
+        .outerjoin(User, CheckIn.staff_user_id == User.id)
+        .outerjoin(Device, CheckIn.device_id == Device.id)
+        .where(
+            CheckIn.ticket_id == ticket_id,
+            CheckIn.result == ADMITTED,
+            CheckIn.id < before_id,
+            CheckIn.id.not_in(undone),
+        )
+        .order_by(CheckIn.id)
+    ).all()
+    return [
+        {"checkin_id": r.id, "at": r.scanned_at, "seats": r.seats, "staff": r.email, "device": r.name}
+        for r in rows
+    ]
+
+
+def undo(checkin_id, user_id=None, device_id=None):
+    """Take back an admission: its people count as not yet in; the undo is logged (R2, R5).
+
+    Raises NotFoundError, UndoRefusedError (not an admission, or undone already).
+    """
+    now = utcnow()
+    with write_transaction() as session:
+        admission = session.get(CheckIn, checkin_id)
+        if admission is None:
+            raise NotFoundError("No check-in has this id.")
+        already = session.scalar(sa.select(CheckIn.id).where(CheckIn.undoes_id == checkin_id))
+        if admission.result != ADMITTED or already:
+            raise UndoRefusedError()
+        taken_back = session.connection().execute(
+            sa.update(Ticket.__table__)
+            .where(_T.id == admission.ticket_id, _T.admitted >= admission.seats)
+            .values(admitted=_T.admitted - admission.seats)
+        ).rowcount
+        if taken_back != 1:
+            raise UndoRefusedError()
+        entry = CheckIn(
+            ticket_id=admission.ticket_id, screening_id=admission.screening_id,
+            scanned_code=admission.scanned_code, staff_user_id=user_id, device_id=device_id,
+            seats=admission.seats, result=UNDONE, reason="undo", undoes_id=admission.id,
+            scanned_at=now, recorded_at=now,
+        )
+        session.add(entry)
+        session.flush()
+        return entry
+
+
+def screening_counts(screening_ids=None):
+    """Return {screening id: (seats confirmed, seats waitlisted, people in)}."""
+    waiting = (
+        sa.select(sa.func.coalesce(sa.func.sum(Registration.seats), 0))
+        .where(Registration.screening_id == Screening.id, Registration.status == "waitlisted")
+        .scalar_subquery()
+    )
+    inside = (
+        sa.select(sa.func.coalesce(sa.func.sum(Ticket.admitted), 0))
+        .join(Registration)
+        .where(Registration.screening_id == Screening.id)
+        .scalar_subquery()
+    )
+    query = sa.select(Screening.id, Screening.seats_taken, waiting, inside)
+    if screening_ids is not None:
+        query = query.where(Screening.id.in_(screening_ids))
+    return {row[0]: tuple(row[1:]) for row in db.session.execute(query)}
+
+
+def search(screening_id, text, limit=20):
+    """Find tickets of a screening by name, e-mail or the start of the code."""
+    text = (text or "").strip()
+    if not text or len(text) > 200:
+        return []
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    code_start = text.replace("-", "").replace(" ", "").upper()
+    return db.session.execute(
+        sa.select(Ticket, Registration)
+        .join(Registration)
+        .where(
+            Registration.screening_id == screening_id,
+            sa.or_(
+                Registration.name.ilike(pattern, escape="\\"),
+                Registration.email_normalized.ilike(pattern, escape="\\"),
+                Ticket.code.startswith(code_start, autoescape=True) if len(code_start) >= 4 else sa.false(),
+            ),
+        )
+        .order_by(Registration.name)
+        .limit(limit)
+    ).all()

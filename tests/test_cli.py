@@ -60,3 +60,52 @@ def test_screenings_create_needs_an_event_when_several(app, make_event):
     make_event(slug="two")
     result = app.test_cli_runner().invoke(args=["screenings", "create", "--title", "X", "--starts-at", "2030-07-10 20:30", "--capacity", "5"])
     assert result.exit_code != 0 and "several events" in result.output
+
+
+def test_demo_creates_an_admin_and_prints_its_login_once(app):
+    from ticketing.services.accounts import authenticate
+
+    output = app.test_cli_runner().invoke(args=["demo"]).output
+    line = [l for l in output.splitlines() if l.startswith("Staff login")][0]
+    email, password = line.split(": ", 1)[1].split(" / ")
+    with app.app_context():
+        assert authenticate(email, password).role == "admin"
+    assert "Staff login" not in app.test_cli_runner().invoke(args=["demo"]).output
+
+
+def test_users_create_with_password_from_stdin_or_generated(app):
+    from ticketing.services.accounts import authenticate
+
+    runner = app.test_cli_runner()
+    given = runner.invoke(args=["users", "create", "Door@Example.org", "--role", "door", "--password-stdin"], input="a long enough secret\n")
+    assert given.exit_code == 0 and "shown once" not in given.output
+    generated = runner.invoke(args=["users", "create", "boss@example.org", "--role", "admin"])
+    password = generated.output.strip().splitlines()[-1].split(": ", 1)[1]
+    with app.app_context():
+        assert authenticate("door@example.org", "a long enough secret").role == "door"
+        assert authenticate("boss@example.org", password).role == "admin"
+        assert authenticate("boss@example.org", "wrong") is None
+    for args, stdin, message in (
+        (["users", "create", "door@example.org", "--role", "door"], None, "exists already"),
+        (["users", "create", "x@example.org", "--role", "door", "--password-stdin"], "short\n", "at least 12"),
+        (["users", "create", "not-an-email", "--role", "door"], None, "does not look like"),
+        (["users", "create", "y@example.org", "--role", "king"], None, "Invalid value"),
+    ):
+        result = runner.invoke(args=args, input=stdin)
+        assert result.exit_code != 0 and message in result.output, result.output
+
+
+def test_devices_create_prints_the_token_last_and_revoke_disables_it(app):
+    from ticketing.services.accounts import device_for_token
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["devices", "create", "Door 1 phone"])
+    token = result.output.strip().splitlines()[-1]
+    with app.app_context():
+        device = device_for_token(token)
+        assert device.name == "Door 1 phone" and device.token_hash != token
+    assert runner.invoke(args=["devices", "revoke", str(device.id)]).exit_code == 0
+    with app.app_context():
+        assert device_for_token(token) is None
+    assert runner.invoke(args=["devices", "create", ""]).exit_code != 0
+    assert runner.invoke(args=["devices", "revoke", "999"]).exit_code != 0

@@ -12,6 +12,7 @@ from .models import Event, Screening
 from .services.schedule import local_to_utc
 
 TZ = "Europe/Brussels"
+DEMO_ADMIN = "admin@example.org"
 VENUE = "Salle Steppe, Brussels (invented for the demo)"
 
 

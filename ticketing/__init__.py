@@ -6,7 +6,7 @@ from flask import Flask
 
 from . import config as settings
 from .database import configure_engine, engine_options
-from .extensions import babel, db, limiter, migrate, select_locale
+from .extensions import babel, db, limiter, login_manager, migrate, select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,15 +45,20 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    login_manager.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 
 
 def register_blueprints(app):
-    """Mount the public pages."""
+    """Mount the public pages, the staff pages and the API."""
+    from .api import bp as api_bp
     from .public import bp as public_bp
+    from .staff import bp as staff_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(staff_bp, url_prefix="/staff")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
 def register_error_handlers(app):

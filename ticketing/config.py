@@ -14,6 +14,7 @@ ENV_KEYS = (
     "MAIL_PASSWORD",
     "MAIL_DEFAULT_SENDER",
     "RATELIMIT_STORAGE_URI",
+    "SESSION_COOKIE_SECURE",
 )
 
 
@@ -29,6 +30,11 @@ class Defaults:
     WTF_I18N_ENABLED = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # set SESSION_COOKIE_SECURE=1 when served over HTTPS
+    PERMANENT_SESSION_LIFETIME = 12 * 3600  # a staff login lasts a festival day
+    REMEMBER_COOKIE_DURATION = 12 * 3600
+    LOGIN_LIMIT = "10 per minute"  # login attempts per client address
+    API_LOOKUP_LIMIT = "300 per minute"  # scans and ticket searches per device or staff user
     MAIL_SERVER = None
     MAIL_PORT = 25
     MAIL_USE_TLS = False
@@ -48,8 +54,9 @@ def from_environment(environ=os.environ):
     found = {key: environ[key] for key in ENV_KEYS if environ.get(key)}
     if "MAIL_PORT" in found:
         found["MAIL_PORT"] = int(found["MAIL_PORT"])
-    if "MAIL_USE_TLS" in found:
-        found["MAIL_USE_TLS"] = found["MAIL_USE_TLS"].lower() in {"1", "true", "yes", "on"}
+    for flag in ("MAIL_USE_TLS", "SESSION_COOKIE_SECURE"):
+        if flag in found:
+            found[flag] = found[flag].lower() in {"1", "true", "yes", "on"}
     return found
 
 

@@ -1,8 +1,9 @@
 """Error pages that tell the person what went wrong and what to do next."""
-from flask import render_template
+from flask import render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from .api import http_error as api_http_error
 from .extensions import db
 
 
@@ -15,6 +16,8 @@ def register(app):
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if request.path.startswith("/api/"):
+            return api_http_error(error)
         messages = {
             400: (_("Bad request"), _("We could not understand that request. Please go back and try again.")),
             404: (_("Page not found"), _("This page does not exist. Check the link, or start from the festival page.")),
@@ -31,6 +34,8 @@ def register(app):
             return http_error(error)
         db.session.rollback()
         app.logger.exception("unhandled error")
+        if request.path.startswith("/api/"):
+            return api_http_error(error)
         return _page(
             500,
             _("Something went wrong"),

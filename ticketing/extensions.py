@@ -2,6 +2,7 @@
 from flask import current_app, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
+from flask_login import LoginManager
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -24,6 +25,9 @@ db = SQLAlchemy(
 migrate = Migrate(render_as_batch=True)
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+login_manager = LoginManager()
+login_manager.login_view = "staff.login"
+login_manager.session_protection = "strong"
 
 
 def select_locale():

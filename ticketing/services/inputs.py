@@ -25,9 +25,11 @@ def has_hidden_characters(text):
 
 def clean_name(raw):
     """Return the name tidied (NFC, single spaces), or raise ValueError with a message."""
-    if raw is None or not str(raw).strip():
+    if raw is not None and not isinstance(raw, str):
+        raise ValueError(_("Please enter your name as text."))
+    if raw is None or not raw.strip():
         raise ValueError(_("Please enter your name."))
-    text = str(raw)
+    text = raw
     if has_hidden_characters(text):
         raise ValueError(
             _("Your name contains control or invisible characters. Please type it again.")
@@ -40,9 +42,11 @@ def clean_name(raw):
 
 def clean_email(raw):
     """Return (email as typed, stripped; normalised form for comparison), or raise ValueError."""
-    if raw is None or not str(raw).strip():
+    if raw is not None and not isinstance(raw, str):
+        raise ValueError(_("Please enter your e-mail address as text."))
+    if raw is None or not raw.strip():
         raise ValueError(_("Please enter your e-mail address."))
-    typed = str(raw).strip()
+    typed = raw.strip()
     if len(typed) > EMAIL_MAX:
         raise ValueError(_("This e-mail address is too long."))
     if has_hidden_characters(typed):
@@ -63,7 +67,7 @@ def clean_seats(raw, max_seats):
     """Return the number of seats as an int from 1 to `max_seats`, or raise ValueError."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return 1
-    if isinstance(raw, bool):
+    if isinstance(raw, (bool, float)) or not isinstance(raw, (int, str)):
         raise ValueError(_("Please enter the number of seats as a whole number."))
     if isinstance(raw, int):
         seats = raw

@@ -1,0 +1,88 @@
+"""Staff login and logout."""
+import pytest
+
+from pages import errors, field_value, hidden
+from ticketing.services.accounts import create_user
+
+PASSWORD = "a long enough secret"
+
+
+@pytest.fixture
+def door_user(app):
+    # Its own app context: requests made inside a test's context would share its `g`.
+    with app.app_context():
+        return create_user("door@example.org", "door", PASSWORD)[0].id
+
+
+def login(client, email="door@example.org", password=PASSWORD, next_url=None):
+    page = client.get("/staff/login").get_data(as_text=True)
+    url = "/staff/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"email": email, "password": password, "csrf_token": hidden(page, "csrf_token")})
+
+
+def test_login_form_follows_the_contract(client):
+    page = client.get("/staff/login").get_data(as_text=True)
+    assert '<label for="email">Email</label>' in page and '<label for="password">Password</label>' in page
+    assert 'type="submit" value="Log in"' in page
+
+
+def test_staff_pages_need_a_login(client):
+    response = client.get("/staff/")
+    assert response.status_code == 302 and "/staff/login" in response.location
+
+
+def test_login_and_logout(client, door_user):
+    response = login(client, email="DOOR@example.org")
+    assert response.status_code == 303 and response.location.endswith("/staff/")
+    home = client.get("/staff/").get_data(as_text=True)
+    assert "door@example.org" in home
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    client.post("/staff/logout", data={"csrf_token": hidden(home, "csrf_token")})
+    assert client.get("/staff/").status_code == 302
+
+
+def test_logout_without_csrf_does_nothing(client, door_user):
+    login(client)
+    client.post("/staff/logout", data={})
+    assert client.get("/staff/").status_code == 200
+
+
+@pytest.mark.parametrize("email,password", [
+    ("door@example.org", "wrong password!"), ("nobody@example.org", PASSWORD), ("", ""),
+    ("x" * 10_000, "y" * 10_000), ("door@example.org\x00", PASSWORD), ("<script>", "' OR 1=1 --"),
+])
+def test_wrong_logins_get_one_message_and_keep_the_email(client, door_user, email, password):
+    response = login(client, email=email, password=password)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "The e-mail address or the password is wrong." in page
+    assert field_value(page, "password") == ""
+    if "\x00" not in email:
+        assert field_value(page, "email") == email
+    assert client.get("/staff/").status_code == 302
+
+
+def test_only_local_paths_follow_a_login(client, door_user):
+    assert login(client, next_url="https://evil.example/").location.endswith("/staff/")
+    client2 = client.application.test_client()
+    assert login(client2, next_url="//evil.example/x").location.endswith("/staff/")
+    client3 = client.application.test_client()
+    assert login(client3, next_url="/staff/").location.endswith("/staff/")
+
+
+def test_inactive_accounts_cannot_log_in(app, client, door_user):
+    from ticketing.extensions import db
+    from ticketing.models import User
+
+    with app.app_context():
+        db.session.get(User, door_user).is_active = False
+        db.session.commit()
+    assert login(client).status_code == 422
+
+
+def test_login_attempts_are_rate_limited(app, client, door_user):
+    app.config["LOGIN_LIMIT"] = "3 per minute"
+    statuses = [login(client, password="wrong password!").status_code for _ in range(5)]
+    assert statuses == [422, 422, 422, 429, 429]
+    assert "Too many attempts" in login(client).get_data(as_text=True)

@@ -1,0 +1,77 @@
+"""The JSON API under /api/v1: for the door page, outside scanners and partners' systems.
+
+Callers authenticate with a staff session (and then send the CSRF token in an X-CSRFToken header
+on every change) or with `Authorization: Bearer <device token>`. Errors are JSON:
+{"error": {"kind": ..., "message": ..., "fields": {...}}}.
+"""
+from flask import Blueprint, g, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.exceptions import HTTPException
+from wtforms import ValidationError
+
+from ..errors import InvalidInputError, NotFoundError, TicketingError
+from ..services import accounts
+
+bp = Blueprint("api", __name__)
+
+# Domain errors that are not "not found" or "bad input" are conflicts with the current state.
+_STATUS = {NotFoundError: 404, InvalidInputError: 422}
+PUBLIC_ENDPOINTS = {"api.openapi"}
+
+
+def api_error(status, kind, message, fields=None):
+    """Return the contract's JSON error response."""
+    response = jsonify({"error": {"kind": kind, "message": str(message), "fields": fields or {}}})
+    response.status_code = status
+    return response
+
+
+def caller_key():
+    """Rate-limit key: the device or the staff user calling."""
+    if g.get("api_device") is not None:
+        return f"device:{g.api_device.id}"
+    if g.get("api_user") is not None:
+        return f"user:{g.api_user.id}"
+    return f"address:{request.remote_addr}"
+
+
+@bp.before_request
+def authenticate():
+    """Recognise the caller by bearer token or staff session; check CSRF for a session's changes."""
+    g.api_device = g.api_user = None
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        g.api_device = accounts.device_for_token(header[7:].strip())
+        if g.api_device is None:
+            return api_error(401, "unauthorized", "This device token is unknown or revoked.")
+        return None
+    if current_user.is_authenticated:
+        g.api_user = current_user._get_current_object()
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken"))
+            except (ValidationError, CSRFError):
+                return api_error(403, "csrf_failed", "Send the page's CSRF token in the X-CSRFToken header.")
+        return None
+    if request.endpoint not in PUBLIC_ENDPOINTS:
+        return api_error(401, "unauthorized", "Log in, or send a device token: Authorization: Bearer <token>.")
+    return None
+
+
+@bp.errorhandler(TicketingError)
+def domain_error(error):
+    status = next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 409)
+    return api_error(status, error.code, error.message, getattr(error, "fields", None))
+
+
+def http_error(error):
+    """The JSON form of an HTTP error on an API path (used by the app's error handler)."""
+    kinds = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+             405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}
+    code = error.code if isinstance(error, HTTPException) else 500
+    message = error.description if isinstance(error, HTTPException) else "Something went wrong; nothing was saved."
+    return api_error(code, kinds.get(code, "server_error"), message)
+
+
+from . import views  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,222 @@
+"""The OpenAPI 3.1 description of /api/v1 (its schemas are JSON Schema 2020-12)."""
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema, description):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes):
+    names = {400: "Bad request", 401: "Not authenticated", 403: "CSRF token missing or wrong",
+             404: "Not found", 409: "Refused in the current state (closed, cancelled, already registered…)",
+             422: "Invalid input; `fields` says which", 429: "Too many requests"}
+    return {str(code): _json(_ref("Error"), names[code]) for code in codes}
+
+
+_TIME = {"type": "string", "format": "date-time"}
+_NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+_ID_PARAM = lambda name: {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}  # noqa: E731
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {
+            "type": "object",
+            "required": ["kind", "message", "fields"],
+            "properties": {
+                "kind": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        }},
+    },
+    "Screening": {
+        "type": "object",
+        "required": ["id", "title", "starts_at", "capacity", "seats_confirmed", "seats_waitlisted", "people_in"],
+        "properties": {
+            "id": {"type": "integer"},
+            "title": {"type": "string"},
+            "original_title": {"type": "string"},
+            "starts_at": _TIME,
+            "timezone": {"type": "string"},
+            "venue": {"type": "string"},
+            "capacity": {"type": "integer", "minimum": 0},
+            "seats_confirmed": {"type": "integer", "minimum": 0},
+            "seats_waitlisted": {"type": "integer", "minimum": 0},
+            "people_in": {"type": "integer", "minimum": 0},
+            "is_cancelled": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    },
+    "RegistrationRequest": {
+        "type": "object",
+        "required": ["name", "email"],
+        "properties": {
+            "name": {"type": "string", "maxLength": 200},
+            "email": {"type": "string", "maxLength": 254},
+            "seats": {"type": "integer", "minimum": 1, "default": 1},
+        },
+    },
+    "Registration": {
+        "type": "object",
+        "required": ["outcome", "registration"],
+        "properties": {
+            "outcome": {"enum": ["confirmed", "waitlisted", "resubmitted"]},
+            "registration": {
+                "type": "object",
+                "required": ["id", "screening_id", "name", "email", "seats", "status", "ticket_code", "short_code", "manage_url"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "screening_id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "email": {"type": "string"},
+                    "seats": {"type": "integer", "minimum": 1},
+                    "status": {"enum": ["confirmed", "waitlisted"]},
+                    "ticket_code": {"type": "string", "pattern": "^[A-Z2-7]{26}$"},
+                    "short_code": {"type": "string"},
+                    "manage_url": {"type": "string"},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "additionalProperties": False,
+    },
+    "CheckInRequest": {
+        "type": "object",
+        "required": ["code", "screening"],
+        "properties": {
+            "code": {"type": "string", "description": "The scanned or typed code; spaces, dashes and case do not matter."},
+            "screening": {"type": "integer", "description": "The screening at whose door the ticket is scanned."},
+            "seats": {"type": "integer", "minimum": 1, "description": "How many to admit now; default: everyone not yet in."},
+        },
+    },
+    "Admission": {
+        "type": "object",
+        "required": ["checkin_id", "at", "seats", "staff", "device"],
+        "properties": {
+            "checkin_id": {"type": "integer"},
+            "at": _TIME,
+            "seats": {"type": "integer"},
+            "staff": {"type": ["string", "null"]},
+            "device": {"type": ["string", "null"]},
+        },
+        "additionalProperties": False,
+    },
+    "Verdict": {
+        "type": "object",
+        "required": ["result", "reason", "message", "checkin_id", "admitted_now", "ticket", "earlier"],
+        "properties": {
+            "result": {"enum": ["admitted", "already_checked_in", "not_valid"]},
+            "reason": {"enum": ["", "all_in", "fewer_seats_left", "unknown_code", "other_screening",
+                                "cancelled", "waitlisted", "screening_cancelled"]},
+            "message": {"type": "string"},
+            "checkin_id": {"type": "integer"},
+            "admitted_now": {"type": "integer", "minimum": 0},
+            "ticket": {"oneOf": [{"type": "null"}, {
+                "type": "object",
+                "required": ["code", "short_code", "name", "seats", "admitted", "status", "screening"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "short_code": {"type": "string"},
+                    "name": {"type": "string"},
+                    "seats": {"type": "integer"},
+                    "admitted": {"type": "integer"},
+                    "status": {"enum": ["confirmed", "waitlisted", "cancelled"]},
+                    "screening": {
+                        "type": "object",
+                        "required": ["id", "title", "starts_at"],
+                        "properties": {"id": {"type": "integer"}, "title": {"type": "string"}, "starts_at": _TIME},
+                    },
+                    "first_admitted_at": _NULLABLE_TIME,
+                    "last_admitted_at": _NULLABLE_TIME,
+                },
+                "additionalProperties": False,
+            }]},
+            "earlier": {"type": "array", "items": _ref("Admission")},
+        },
+        "additionalProperties": False,
+    },
+    "Undo": {
+        "type": "object",
+        "required": ["undone", "checkin_id", "seats"],
+        "properties": {"undone": {"type": "integer"}, "checkin_id": {"type": "integer"}, "seats": {"type": "integer"}},
+        "additionalProperties": False,
+    },
+    "TicketList": {
+        "type": "object",
+        "required": ["tickets"],
+        "properties": {"tickets": {"type": "array", "items": {
+            "type": "object",
+            "required": ["code", "short_code", "name", "email", "seats", "admitted", "status"],
+            "properties": {
+                "code": {"type": "string"}, "short_code": {"type": "string"}, "name": {"type": "string"},
+                "email": {"type": "string"}, "seats": {"type": "integer"}, "admitted": {"type": "integer"},
+                "status": {"enum": ["confirmed", "waitlisted", "cancelled"]},
+            },
+            "additionalProperties": False,
+        }}},
+    },
+}
+
+
+def spec():
+    """Return the OpenAPI document."""
+    body = lambda name: {"required": True, "content": {"application/json": {"schema": _ref(name)}}}  # noqa: E731
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Festival ticketing API",
+            "version": "1",
+            "description": "Screenings, registrations and door check-in. Authenticate with a staff session "
+                           "(send the CSRF token as X-CSRFToken on changes) or a device token.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"deviceToken": []}, {"staffSession": []}],
+        "paths": {
+            "/screenings": {"get": {
+                "summary": "Every screening with its counts",
+                "responses": {"200": _json({"type": "object", "required": ["screenings"], "properties": {
+                    "screenings": {"type": "array", "items": _ref("Screening")}}}, "The screenings"),
+                    **_errors(401)},
+            }},
+            "/screenings/{screening_id}/registrations": {"post": {
+                "summary": "Register a person (the rules of the public form)",
+                "parameters": [_ID_PARAM("screening_id")],
+                "requestBody": body("RegistrationRequest"),
+                "responses": {"201": _json(_ref("Registration"), "Registered: confirmed or waitlisted"),
+                              "200": _json(_ref("Registration"), "The same request again"),
+                              **_errors(401, 403, 404, 409, 422)},
+            }},
+            "/screenings/{screening_id}/tickets": {"get": {
+                "summary": "Find tickets by name, e-mail or the start of the code",
+                "parameters": [_ID_PARAM("screening_id"), {"name": "q", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": _json(_ref("TicketList"), "Up to 20 tickets"), **_errors(401, 404, 429)},
+            }},
+            "/checkins": {"post": {
+                "summary": "Scan a ticket at a screening's door",
+                "requestBody": body("CheckInRequest"),
+                "responses": {"200": _json(_ref("Verdict"), "The verdict (every scan is logged)"),
+                              **_errors(401, 403, 404, 422, 429)},
+            }},
+            "/checkins/{checkin_id}/undo": {"post": {
+                "summary": "Take back an admission (logged)",
+                "parameters": [_ID_PARAM("checkin_id")],
+                "responses": {"200": _json(_ref("Undo"), "Undone"), **_errors(401, 403, 404, 409)},
+            }},
+            "/openapi.json": {"get": {
+                "summary": "This document", "security": [],
+                "responses": {"200": {"description": "The OpenAPI document", "content": {"application/json": {}}}},
+            }},
+        },
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "deviceToken": {"type": "http", "scheme": "bearer", "description": "Created with `flask devices create NAME`."},
+                "staffSession": {"type": "apiKey", "in": "cookie", "name": "session"},
+            },
+        },
+    }

@@ -1,0 +1,149 @@
+"""API views: parse JSON, call one service, answer JSON."""
+import sqlalchemy as sa
+from flask import current_app, g, jsonify, request, url_for
+
+from ..errors import InvalidInputError
+from ..extensions import db, limiter
+from ..models import Screening, Ticket
+from ..services import booking, checkin, tickets
+from . import api_error, bp, caller_key
+from .openapi import spec
+
+# Scans and searches look tickets up by code: limited per caller (R4).
+limit_lookups = limiter.limit(lambda: current_app.config["API_LOOKUP_LIMIT"], key_func=caller_key)
+
+VERDICT_MESSAGES = {
+    ("admitted", ""): "Admitted.",
+    ("already_checked_in", "all_in"): "Already checked in: everyone on this ticket is in.",
+    ("already_checked_in", "fewer_seats_left"): "Fewer people are left on this ticket than asked for.",
+    ("not_valid", "unknown_code"): "Not a ticket of this festival.",
+    ("not_valid", "other_screening"): "This ticket is for another screening.",
+    ("not_valid", "cancelled"): "This registration was cancelled.",
+    ("not_valid", "waitlisted"): "This registration is on the waiting list, without a seat.",
+    ("not_valid", "screening_cancelled"): "This screening is cancelled.",
+}
+
+
+def _json_body():
+    """Return the request's JSON object, or raise InvalidInputError."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInputError({"body": "Send a JSON object, with Content-Type: application/json."})
+    return body
+
+
+def _time(value):
+    return value.isoformat() if value is not None else None
+
+
+def _screening_json(screening, counts):
+    confirmed, waiting, inside = counts
+    return {
+        "id": screening.id,
+        "title": screening.title,
+        "original_title": screening.original_title,
+        "starts_at": _time(screening.starts_at),
+        "timezone": screening.event.timezone,
+        "venue": screening.display_venue,
+        "capacity": screening.capacity,
+        "seats_confirmed": confirmed,
+        "seats_waitlisted": waiting,
+        "people_in": inside,
+        "is_cancelled": screening.is_cancelled,
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(spec())
+
+
+@bp.get("/screenings")
+def screenings():
+    """Every screening with its counts."""
+    shown = db.session.scalars(sa.select(Screening).order_by(Screening.starts_at)).all()
+    counts = checkin.screening_counts([s.id for s in shown])
+    return jsonify({"screenings": [_screening_json(s, counts[s.id]) for s in shown]})
+
+
+@bp.post("/screenings/<int(max=2147483647):screening_id>/registrations")
+def register(screening_id):
+    """Register a person, with the same rules as the public form."""
+    body = _json_body()
+    result = booking.book(screening_id, body.get("name"), body.get("email"), body.get("seats"))
+    if result.outcome == "repeat":
+        return api_error(409, "already_registered", "This e-mail address is already registered for this screening; its ticket is sent to it again.")
+    registration = result.registration
+    code = db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == registration.id))
+    return jsonify({
+        "outcome": result.outcome,
+        "registration": {
+            "id": registration.id,
+            "screening_id": registration.screening_id,
+            "name": registration.name,
+            "email": registration.email,
+            "seats": registration.seats,
+            "status": registration.status,
+            "ticket_code": code,
+            "short_code": tickets.short_code(code),
+            "manage_url": url_for("public.registration", secret=registration.secret, _external=True),
+        },
+    }), 201 if result.outcome != "resubmitted" else 200
+
+
+@bp.post("/checkins")
+@limit_lookups
+def check_in():
+    """Scan a ticket at a screening's door."""
+    body = _json_body()
+    fields = {}
+    code, screening_id, seats = body.get("code"), body.get("screening"), body.get("seats")
+    if not isinstance(code, str) or not code.strip():
+        fields["code"] = "Send the scanned or typed ticket code as a string."
+    if isinstance(screening_id, bool) or not isinstance(screening_id, int) or not 0 < screening_id < 2**31:
+        fields["screening"] = "Send the screening's id as a whole number."
+    if fields:
+        raise InvalidInputError(fields)
+    verdict = checkin.check_in(
+        code, screening_id, seats,
+        user_id=g.api_user.id if g.api_user else None,
+        device_id=g.api_device.id if g.api_device else None,
+    )
+    ticket = verdict.ticket and {**verdict.ticket, "screening": {
+        **verdict.ticket["screening"], "starts_at": _time(verdict.ticket["screening"]["starts_at"])},
+        "first_admitted_at": _time(verdict.ticket["first_admitted_at"]),
+        "last_admitted_at": _time(verdict.ticket["last_admitted_at"])}
+    return jsonify({
+        "result": verdict.result,
+        "reason": verdict.reason,
+        "message": VERDICT_MESSAGES[(verdict.result, verdict.reason)],
+        "checkin_id": verdict.checkin_id,
+        "admitted_now": verdict.admitted_now,
+        "ticket": ticket,
+        "earlier": [{**e, "at": _time(e["at"])} for e in verdict.earlier],
+    })
+
+
+@bp.post("/checkins/<int(max=2147483647):checkin_id>/undo")
+def undo(checkin_id):
+    """Take back an admission; the undo is logged."""
+    entry = checkin.undo(
+        checkin_id,
+        user_id=g.api_user.id if g.api_user else None,
+        device_id=g.api_device.id if g.api_device else None,
+    )
+    return jsonify({"undone": checkin_id, "checkin_id": entry.id, "seats": entry.seats})
+
+
+@bp.get("/screenings/<int(max=2147483647):screening_id>/tickets")
+@limit_lookups
+def search(screening_id):
+    """Find a screening's tickets by name, e-mail or the start of the code."""
+    db.get_or_404(Screening, screening_id)
+    found = checkin.search(screening_id, request.args.get("q", ""))
+    return jsonify({"tickets": [
+        {"code": t.code, "short_code": tickets.short_code(t.code), "name": r.name, "email": r.email,
+         "seats": t.seats, "admitted": t.admitted, "status": r.status}
+        for t, r in found
+    ]})

@@ -1,0 +1,18 @@
+"""Forms of the staff pages."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SubmitField
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField(_l("Email"), render_kw={"autocomplete": "username", "maxlength": 254})
+    password = PasswordField(_l("Password"), render_kw={"autocomplete": "current-password", "maxlength": 200})
+    submit = SubmitField(_l("Log in"))
+
+
+class LogoutForm(FlaskForm):
+    """A button: logging out is a POST with CSRF, so that no link can log someone out."""
+
+    submit = SubmitField(_l("Log out"))

@@ -16,6 +16,8 @@ from ticketing import create_app
 from ticketing.extensions import db
 from ticketing.models import Event, Screening, utcnow
 
+pytest_plugins = ["browser_support"]  # browser fixtures, registered once for the whole run
+
 PG_SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("TICKETING_REQUIRE_POSTGRES") == "1"
 TABLES = ("checkins", "outbox", "tickets", "registrations", "screenings", "events", "users", "devices")

@@ -221,3 +221,14 @@ def test_lookups_are_rate_limited_per_device(app, api, make_screening):
     sid = make_screening()
     statuses = [api("POST", "/checkins", {"code": "GUESS", "screening": sid}).status_code for _ in range(7)]
     assert statuses == [200] * 5 + [429] * 2
+
+
+def test_one_screening_with_the_door_pace(api, make_screening):
+    sid = make_screening()
+    for i in range(3):
+        code = api("POST", f"/screenings/{sid}/registrations", {"name": f"P{i}", "email": f"p{i}@example.org", "seats": 2}).get_json()["registration"]["ticket_code"]
+        last = api("POST", "/checkins", {"code": code, "screening": sid}).get_json()
+    api("POST", f"/checkins/{last['checkin_id']}/undo")
+    body = api("GET", f"/screenings/{sid}").get_json()
+    assert (body["people_in"], body["seats_confirmed"], body["pace"]) == (4, 6, {"minutes": 5, "admitted": 4})
+    assert api("GET", "/screenings/999").status_code == 404

@@ -5,75 +5,14 @@ Skips when Chromium or Playwright is missing, unless TICKETING_REQUIRE_BROWSER=1
 """
 import io
 import json
-import os
 import re
-import shutil
-import threading
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
-from conftest import make_test_app
+from browser_support import AXE, assert_accessible_on_a_phone, missing
 from ticketing.extensions import db
 from ticketing.models import Registration, Ticket
-
-CHROMIUM = os.environ.get("TICKETING_CHROMIUM", "/usr/bin/chromium")
-REQUIRE_BROWSER = os.environ.get("TICKETING_REQUIRE_BROWSER") == "1"
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-def _missing(what):
-    if REQUIRE_BROWSER:
-        pytest.fail(f"browser tests are required (TICKETING_REQUIRE_BROWSER=1) but {what}")
-    pytest.skip(what)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("Playwright is not installed")
-    if not Path(CHROMIUM).exists():
-        _missing(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def live(sqlite_template, tmp_path):
-    """The app with the demo festival, served over HTTP on a free local port."""
-    path = tmp_path / "live.sqlite3"
-    shutil.copy(sqlite_template, path)
-    app = make_test_app(f"sqlite:///{path}", tmp_path)
-    with app.app_context():
-        from ticketing.demo import load_demo
-
-        load_demo()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="en-GB")
-    page = context.new_page()
-    yield page
-    context.close()
-
 
 def fill_and_register(page, name, email, seats=None):
     """Fill the open sign-up form as a person would and press Register."""
@@ -190,16 +129,10 @@ def public_pages(app, page, base):
 
 def test_public_pages_pass_axe_and_fit_a_360_pixel_phone(live, page):
     if not AXE.exists():
-        _missing("axe-core is not installed (npm ci)")
+        missing("axe-core is not installed (npm ci)")
     app, base = live
-    axe_source = AXE.read_text()
     visited = []
     for name in public_pages(app, page, base):
-        page.add_script_tag(content=axe_source)
-        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-        bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-        assert bad == [], f"{name}: " + json.dumps([(v["id"], v["help"]) for v in bad])
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 360, f"{name} scrolls sideways on a phone ({width}px)"
+        assert_accessible_on_a_phone(page, name)
         visited.append(name)
     assert len(visited) == 11

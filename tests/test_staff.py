@@ -86,3 +86,44 @@ def test_login_attempts_are_rate_limited(app, client, door_user):
     statuses = [login(client, password="wrong password!").status_code for _ in range(5)]
     assert statuses == [422, 422, 422, 429, 429]
     assert "Too many attempts" in login(client).get_data(as_text=True)
+
+
+def test_door_page_needs_a_login_and_scans_without_javascript(app, client, door_user, make_screening):
+    import sqlalchemy as sa
+
+    from ticketing.extensions import db
+    from ticketing.models import CheckIn, Ticket
+    from ticketing.services import booking
+
+    sid = make_screening()
+    with app.app_context():
+        reg = booking.book(sid, "Ana", "ana@example.org", 2).registration
+        code = db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == reg.id))
+    assert client.get(f"/staff/door/{sid}").status_code == 302
+    login(client)
+    page = client.get(f"/staff/door/{sid}").get_data(as_text=True)
+    assert '<label for="code">Ticket code, or a name to search</label>' in page
+    response = client.post(f"/staff/door/{sid}", data={"code": code, "csrf_token": hidden(page, "csrf_token")})
+    body = response.get_data(as_text=True)
+    assert 'data-state="admitted"' in body and "2 of 2 in" in body
+    again = client.post(f"/staff/door/{sid}", data={"code": code, "csrf_token": hidden(page, "csrf_token")})
+    assert 'data-state="already_checked_in"' in again.get_data(as_text=True)
+    forged = client.post(f"/staff/door/{sid}", data={"code": code})
+    assert "expired" in forged.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 2
+    assert client.get("/staff/door/999").status_code == 404
+
+
+def test_vendor_files_are_whitelisted(client):
+    assert client.get("/staff/vendor/../../app.py").status_code == 404
+    assert client.get("/staff/vendor/package.json").status_code == 404
+    from pathlib import Path
+
+    installed = (Path(__file__).resolve().parent.parent / "node_modules" / "zxing-wasm").is_dir()
+    script = client.get("/staff/vendor/zxing-reader.js")
+    assert script.status_code == (200 if installed else 404)  # `npm ci` (run by make) installs it
+    if installed:
+        assert script.mimetype == "text/javascript"
+        wasm = client.get("/staff/vendor/zxing_reader.wasm")
+        assert wasm.mimetype == "application/wasm" and wasm.data[:4] == b"\0asm"

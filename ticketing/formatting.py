@@ -1,6 +1,7 @@
 """Times shown in the event's time zone and the reader's locale (R8)."""
 from babel.dates import format_date, format_time
 from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
 
 
 def local_date(value, tz):
@@ -26,3 +27,4 @@ def register(app):
     app.add_template_filter(local_date)
     app.add_template_filter(local_time)
     app.add_template_global(get_locale)
+    app.add_template_global(generate_csrf, "csrf_token")  # for pages whose script calls the API

@@ -145,6 +145,8 @@ class Registration(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     screening_id: Mapped[int] = mapped_column(sa.ForeignKey("screenings.id"))
     name: Mapped[str] = mapped_column(sa.String(200))
+    # Casefolded for search: SQLite's LIKE and lower() fold only ASCII letters.
+    name_normalized: Mapped[str] = mapped_column(sa.String(400), default="")
     email: Mapped[str] = mapped_column(sa.String(254))
     email_normalized: Mapped[str] = mapped_column(sa.String(254))
     seats: Mapped[int] = mapped_column(sa.Integer, default=1)

@@ -50,7 +50,6 @@ SCHEMAS = {
             "people_in": {"type": "integer", "minimum": 0},
             "is_cancelled": {"type": "boolean"},
         },
-        "additionalProperties": False,
     },
     "RegistrationRequest": {
         "type": "object",
@@ -180,8 +179,18 @@ def spec():
             "/screenings": {"get": {
                 "summary": "Every screening with its counts",
                 "responses": {"200": _json({"type": "object", "required": ["screenings"], "properties": {
-                    "screenings": {"type": "array", "items": _ref("Screening")}}}, "The screenings"),
+                    "screenings": {"type": "array", "items": {**_ref("Screening"), "unevaluatedProperties": False}}}},
+                    "The screenings"),
                     **_errors(401)},
+            }},
+            "/screenings/{screening_id}": {"get": {
+                "summary": "One screening with its counts and the door's pace",
+                "parameters": [_ID_PARAM("screening_id")],
+                "responses": {"200": _json({"allOf": [_ref("Screening")], "type": "object", "required": ["pace"],
+                                            "properties": {"pace": {"type": "object", "required": ["minutes", "admitted"],
+                                                                    "properties": {"minutes": {"type": "integer"}, "admitted": {"type": "integer"}}}},
+                                            "unevaluatedProperties": False}, "The screening"),
+                              **_errors(401, 404)},
             }},
             "/screenings/{screening_id}/registrations": {"post": {
                 "summary": "Register a person (the rules of the public form)",

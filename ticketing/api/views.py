@@ -1,27 +1,20 @@
 """API views: parse JSON, call one service, answer JSON."""
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import current_app, g, jsonify, request, url_for
 
 from ..errors import InvalidInputError
 from ..extensions import db, limiter
-from ..models import Screening, Ticket
+from ..models import Screening, Ticket, utcnow
 from ..services import booking, checkin, tickets
 from . import api_error, bp, caller_key
 from .openapi import spec
 
+PACE_MINUTES = 5  # the door's pace is measured over this many minutes
 # Scans and searches look tickets up by code: limited per caller (R4).
 limit_lookups = limiter.limit(lambda: current_app.config["API_LOOKUP_LIMIT"], key_func=caller_key)
 
-VERDICT_MESSAGES = {
-    ("admitted", ""): "Admitted.",
-    ("already_checked_in", "all_in"): "Already checked in: everyone on this ticket is in.",
-    ("already_checked_in", "fewer_seats_left"): "Fewer people are left on this ticket than asked for.",
-    ("not_valid", "unknown_code"): "Not a ticket of this festival.",
-    ("not_valid", "other_screening"): "This ticket is for another screening.",
-    ("not_valid", "cancelled"): "This registration was cancelled.",
-    ("not_valid", "waitlisted"): "This registration is on the waiting list, without a seat.",
-    ("not_valid", "screening_cancelled"): "This screening is cancelled.",
-}
 
 
 def _json_body():
@@ -65,6 +58,16 @@ def screenings():
     shown = db.session.scalars(sa.select(Screening).order_by(Screening.starts_at)).all()
     counts = checkin.screening_counts([s.id for s in shown])
     return jsonify({"screenings": [_screening_json(s, counts[s.id]) for s in shown]})
+
+
+@bp.get("/screenings/<int(max=2147483647):screening_id>")
+def screening(screening_id):
+    """One screening with its counts, and the door's pace: people admitted in the last minutes."""
+    shown = db.get_or_404(Screening, screening_id)
+    counts = checkin.screening_counts([shown.id])[shown.id]
+    since = utcnow() - timedelta(minutes=PACE_MINUTES)
+    return jsonify({**_screening_json(shown, counts), "pace": {
+        "minutes": PACE_MINUTES, "admitted": checkin.admitted_since(shown.id, since)}})
 
 
 @bp.post("/screenings/<int(max=2147483647):screening_id>/registrations")
@@ -117,7 +120,7 @@ def check_in():
     return jsonify({
         "result": verdict.result,
         "reason": verdict.reason,
-        "message": VERDICT_MESSAGES[(verdict.result, verdict.reason)],
+        "message": str(checkin.MESSAGES[(verdict.result, verdict.reason)]),
         "checkin_id": verdict.checkin_id,
         "admitted_now": verdict.admitted_now,
         "ticket": ticket,

@@ -46,6 +46,7 @@ class Booked:
     id: int
     screening_id: int
     name: str
+    name_normalized: str
     email: str
     email_normalized: str
     seats: int
@@ -241,6 +242,7 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now):
         values = dict(
             screening_id=screening.id,
             name=name,
+            name_normalized=name.casefold(),
             email=email,
             email_normalized=email_normalized,
             seats=seats,

@@ -8,6 +8,7 @@ good or bad, writes a row to the check-in log in the same transaction.
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from ..database import write_transaction
 from ..errors import InvalidInputError, NotFoundError, TicketingError
@@ -37,6 +38,17 @@ _ADMIT = (
     )
 )
 _ADMIT_RETRIES = 3
+
+MESSAGES = {
+    (ADMITTED, ""): _l("Admitted."),
+    (ALREADY, "all_in"): _l("Already checked in: everyone on this ticket is in."),
+    (ALREADY, "fewer_seats_left"): _l("Fewer people are left on this ticket than asked for."),
+    (NOT_VALID, "unknown_code"): _l("Not a ticket of this festival."),
+    (NOT_VALID, "other_screening"): _l("This ticket is for another screening."),
+    (NOT_VALID, "cancelled"): _l("This registration was cancelled."),
+    (NOT_VALID, "waitlisted"): _l("This registration is on the waiting list, without a seat."),
+    (NOT_VALID, "screening_cancelled"): _l("This screening is cancelled."),
+}
 
 
 class UndoRefusedError(TicketingError):
@@ -202,12 +214,23 @@ def screening_counts(screening_ids=None):
     return {row[0]: tuple(row[1:]) for row in db.session.execute(query)}
 
 
+def admitted_since(screening_id, since):
+    """Return how many people were admitted at a screening's door since `since`, undos deducted."""
+    signed = sa.case((CheckIn.result == ADMITTED, CheckIn.seats), (CheckIn.result == UNDONE, -CheckIn.seats), else_=0)
+    return db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(signed), 0)).where(
+            CheckIn.screening_id == screening_id, CheckIn.scanned_at >= since
+        )
+    )
+
+
 def search(screening_id, text, limit=20):
     """Find tickets of a screening by name, e-mail or the start of the code."""
     text = (text or "").strip()
     if not text or len(text) > 200:
         return []
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    folded = text.casefold()
+    pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     code_start = text.replace("-", "").replace(" ", "").upper()
     return db.session.execute(
         sa.select(Ticket, Registration)
@@ -215,8 +238,8 @@ def search(screening_id, text, limit=20):
         .where(
             Registration.screening_id == screening_id,
             sa.or_(
-                Registration.name.ilike(pattern, escape="\\"),
-                Registration.email_normalized.ilike(pattern, escape="\\"),
+                Registration.name_normalized.like(pattern, escape="\\"),
+                Registration.email_normalized.like(pattern, escape="\\"),
                 Ticket.code.startswith(code_start, autoescape=True) if len(code_start) >= 4 else sa.false(),
             ),
         )

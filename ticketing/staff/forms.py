@@ -1,7 +1,7 @@
 """Forms of the staff pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, PasswordField, StringField, SubmitField
 
 
 class LoginForm(FlaskForm):
@@ -16,3 +16,13 @@ class LogoutForm(FlaskForm):
     """A button: logging out is a POST with CSRF, so that no link can log someone out."""
 
     submit = SubmitField(_l("Log out"))
+
+
+class ScanForm(FlaskForm):
+    """One field that a hand, a USB scanner or the camera fills with a code (or a name)."""
+
+    code = StringField(
+        _l("Ticket code, or a name to search"),
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "autofocus": True},
+    )
+    submit = SubmitField(_l("Check in"))

@@ -1,16 +1,25 @@
 """Views of the staff pages: parse, call one service, redirect or re-render."""
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..errors import InvalidInputError
 from ..extensions import db, limiter, login_manager
 from ..models import Screening, User
 from ..services import accounts, checkin
 from . import bp
-from .forms import LoginForm, LogoutForm
+from .forms import LoginForm, LogoutForm, ScanForm
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+# Front-end files from npm (package-lock.json), served by the app itself: never from a CDN.
+VENDOR_FILES = {
+    "zxing-reader.js": ("node_modules/zxing-wasm/dist/iife/reader/index.js", "text/javascript"),
+    "zxing_reader.wasm": ("node_modules/zxing-wasm/dist/reader/zxing_reader.wasm", "application/wasm"),
+}
 
 
 @login_manager.user_loader
@@ -70,3 +79,38 @@ def home():
     return render_template(
         "staff/home.html", screenings=screenings, counts=counts, logout_form=LogoutForm(), user=current_user
     )
+
+
+@bp.route("/door/<int(max=2147483647):screening_id>", methods=["GET", "POST"])
+@login_required
+def door(screening_id):
+    """The door page of one screening; without JavaScript the form scans by a plain POST."""
+    shown = db.get_or_404(Screening, screening_id)
+    form = ScanForm()
+    verdict = error = None
+    if request.method == "POST":
+        if not form.validate():
+            error = _("This form had expired. Please scan again.")
+        else:
+            try:
+                verdict = checkin.check_in(form.code.data, shown.id, user_id=current_user.id)
+            except InvalidInputError as failure:
+                error = " ".join(failure.fields.values())
+    form.code.data = ""
+    confirmed, waiting, inside = checkin.screening_counts([shown.id])[shown.id]
+    return render_template(
+        "staff/door.html", screening=shown, form=form, verdict=verdict, error=error,
+        confirmed=confirmed, inside=inside, waiting=waiting, messages=checkin.MESSAGES,
+    )
+
+
+@bp.route("/vendor/<name>")
+def vendor(name):
+    """Serve a whitelisted front-end file installed from npm."""
+    if name not in VENDOR_FILES:
+        abort(404)
+    relative, mimetype = VENDOR_FILES[name]
+    path = ROOT / relative
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=mimetype, max_age=86400)

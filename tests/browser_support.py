@@ -1,0 +1,123 @@
+"""Browser test support: Debian's Chromium driven by Playwright, and the app served over HTTP.
+
+Browser tests skip when Chromium or Playwright is missing, unless TICKETING_REQUIRE_BROWSER=1
+(set by .ci/run), which makes a missing browser a failure.
+"""
+import io
+import json
+import os
+import shutil
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from werkzeug.serving import make_server
+
+from conftest import make_test_app
+from ticketing.extensions import db
+
+CHROMIUM = os.environ.get("TICKETING_CHROMIUM", "/usr/bin/chromium")
+REQUIRE_BROWSER = os.environ.get("TICKETING_REQUIRE_BROWSER") == "1"
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def missing(what):
+    if REQUIRE_BROWSER:
+        pytest.fail(f"browser tests are required (TICKETING_REQUIRE_BROWSER=1) but {what}")
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    """One Playwright driver for the whole run (the sync API allows only one at a time)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("Playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        missing(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def camera(playwright, tmp_path_factory):
+    """A Chromium whose fake camera films `camera.video`, a Y4M file that a test writes first.
+
+    Chromium opens the file when a page starts capturing, so each test can show a new picture.
+    """
+    video = tmp_path_factory.mktemp("camera") / "camera.y4m"
+    write_y4m(video, None)
+    args = CHROMIUM_ARGS + [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+    yield SimpleNamespace(browser=browser, video=video)
+    browser.close()
+
+
+def write_y4m(path, png_bytes, width=640, height=480):
+    """Write one 4:2:0 Y4M frame (Chromium loops it) showing the PNG centred on white, or blank."""
+    from PIL import Image
+
+    frame = Image.new("L", (width, height), 255)
+    if png_bytes:
+        picture = Image.open(io.BytesIO(png_bytes)).convert("L")
+        frame.paste(picture, ((width - picture.width) // 2, (height - picture.height) // 2))
+    chroma = bytes([128]) * ((width // 2) * (height // 2))
+    header = f"YUV4MPEG2 W{width} H{height} F15:1 Ip A1:1 C420jpeg\nFRAME\n".encode()
+    Path(path).write_bytes(header + frame.tobytes() + chroma + chroma)
+
+
+@pytest.fixture
+def live(sqlite_template, tmp_path):
+    """The app with the demo festival, served over HTTP on a free local port."""
+    path = tmp_path / "live.sqlite3"
+    shutil.copy(sqlite_template, path)
+    app = make_test_app(f"sqlite:///{path}", tmp_path)
+    with app.app_context():
+        from ticketing.demo import load_demo
+
+        load_demo()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="en-GB")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+
+
+def assert_accessible_on_a_phone(page, name):
+    """Run axe-core on the open page: no serious or critical violation, no sideways scrolling."""
+    if not AXE.exists():
+        missing("axe-core is not installed (npm ci)")
+    page.add_script_tag(content=AXE.read_text())
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"{name}: " + json.dumps([(v["id"], v["help"]) for v in bad])
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"{name} scrolls sideways on a phone ({width}px)"

@@ -1,0 +1,270 @@
+// The door page: scan by camera, USB scanner or hand; show a verdict that fills the screen.
+// Talks to /api/v1 with the staff session and its CSRF token. Without this script the form
+// still works by a plain POST.
+(() => {
+  "use strict";
+  const root = document.querySelector("[data-door]");
+  if (!root) return;
+  const screening = Number(root.dataset.screening);
+  const text = JSON.parse(document.getElementById("door-text").textContent);
+  const form = document.getElementById("scan-form");
+  const input = document.getElementById("code");
+  const verdict = document.getElementById("verdict");
+  const actions = document.getElementById("verdict-actions");
+  const matches = document.getElementById("matches");
+  const undoButton = document.getElementById("undo");
+  const cameraButton = document.getElementById("camera-toggle");
+  const video = document.getElementById("camera");
+  const network = document.getElementById("network");
+  const CODE = /^[A-Z2-7]{26}$/;
+  const REPEAT_MS = 3000; // a code seen again this soon is the same ticket still in front of the camera
+  let lastAdmission = null;
+  let lastSeen = { code: "", at: 0 };
+  let busy = false;
+
+  const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, key) => values[key] ?? "");
+  const clock = (iso) => new Intl.DateTimeFormat(document.documentElement.lang, {
+    timeStyle: "short", timeZone: root.dataset.timezone }).format(new Date(iso));
+  const normalize = (raw) => raw.replace(/[\s-]/g, "").toUpperCase();
+
+  async function api(method, path, body) {
+    const response = await fetch("/api/v1" + path, {
+      method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": root.dataset.csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw Object.assign(new Error(data.error ? data.error.message : response.statusText), { data });
+    return data;
+  }
+
+  function setOnline(ok) {
+    network.hidden = ok;
+    network.textContent = ok ? "" : text.offline;
+  }
+
+  // Distinct sounds and vibrations, where the device allows.
+  let audio = null;
+  function signal(state) {
+    const tones = { admitted: [[880, 0.12]], already_checked_in: [[440, 0.12], [440, 0.12]], not_valid: [[196, 0.5]] }[state];
+    const buzz = { admitted: 80, already_checked_in: [80, 60, 80], not_valid: [300] }[state];
+    if (navigator.vibrate) navigator.vibrate(buzz);
+    try {
+      audio = audio || new AudioContext();
+      let at = audio.currentTime;
+      for (const [frequency, length] of tones) {
+        const oscillator = audio.createOscillator();
+        const gain = audio.createGain();
+        oscillator.frequency.value = frequency;
+        gain.gain.value = 0.2;
+        oscillator.connect(gain).connect(audio.destination);
+        oscillator.start(at);
+        oscillator.stop(at + length);
+        at += length + 0.08;
+      }
+    } catch (error) { /* no sound on this device */ }
+  }
+
+  function line(className, content) {
+    const p = document.createElement("p");
+    p.className = className;
+    p.textContent = content;
+    return p;
+  }
+
+  function button(label, onClick) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "button";
+    b.textContent = label;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function show(result, code) {
+    verdict.dataset.state = result.result;
+    verdict.replaceChildren(line("verdict-title", text[result.result]));
+    actions.replaceChildren();
+    const ticket = result.ticket;
+    if (ticket) {
+      verdict.append(line("verdict-name", ticket.name));
+      if (result.result !== "not_valid") {
+        let detail = fill(text.of_in, { admitted: ticket.admitted, seats: ticket.seats });
+        if (ticket.admitted < ticket.seats) detail += " · " + fill(text.to_come, { n: ticket.seats - ticket.admitted });
+        verdict.append(line("verdict-detail", detail));
+      }
+    }
+    if (result.result === "already_checked_in" && result.earlier.length) {
+      const first = result.earlier[0];
+      const who = [first.staff, first.device].filter(Boolean).join(", ") || text.someone;
+      verdict.append(line("verdict-detail", fill(text.earlier, { time: clock(first.at), who })));
+    }
+    if (result.result !== "admitted") {
+      const reason = text.reasons[result.reason] || result.message;
+      const other = ticket && ticket.screening;
+      verdict.append(line("verdict-detail", fill(reason, other ? { title: other.title, time: clock(other.starts_at) } : {})));
+    }
+    if (result.result === "admitted") {
+      lastAdmission = result.checkin_id;
+      undoButton.disabled = false;
+      // A group ticket admits everyone by default; one tap admits fewer now.
+      for (let n = 1; n < result.admitted_now; n += 1) {
+        actions.append(button(fill(text.only_now, { n }), () => admitFewer(result.checkin_id, code, n)));
+      }
+    }
+    signal(result.result);
+    refreshCounts();
+  }
+
+  async function scan(code, seats) {
+    if (busy) return;
+    busy = true;
+    try {
+      const body = { code, screening };
+      if (seats) body.seats = seats;
+      const result = await api("POST", "/checkins", body);
+      setOnline(true);
+      show(result, code);
+    } catch (error) {
+      if (!error.data) setOnline(false);
+      verdict.dataset.state = "error";
+      verdict.replaceChildren(line("verdict-title", error.message));
+    } finally {
+      busy = false;
+      input.focus();
+    }
+  }
+
+  async function admitFewer(checkinId, code, n) {
+    await api("POST", `/checkins/${checkinId}/undo`);
+    await scan(code, n);
+  }
+
+  async function search(query) {
+    const { tickets } = await api("GET", `/screenings/${screening}/tickets?q=${encodeURIComponent(query)}`);
+    matches.replaceChildren();
+    if (!tickets.length) {
+      const item = document.createElement("li");
+      item.append(line("hint", text.no_match));
+      matches.append(item);
+    }
+    for (const ticket of tickets) {
+      const item = document.createElement("li");
+      item.append(line("match-name", `${ticket.name} · ${ticket.email} · ${ticket.admitted}/${ticket.seats}`));
+      item.append(button(text.check_in, () => { matches.replaceChildren(); scan(ticket.code); }));
+      matches.append(item);
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const raw = input.value.trim();
+    input.value = "";
+    if (!raw) return;
+    const code = normalize(raw);
+    if (CODE.test(code)) {
+      matches.replaceChildren();
+      scan(code);
+    } else {
+      search(raw).catch((error) => { verdict.replaceChildren(line("verdict-title", error.message)); });
+    }
+  });
+
+  // The field keeps the focus, so that a keyboard-like scanner always types into it.
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest("button, a, input, video")) input.focus();
+  });
+
+  undoButton.addEventListener("click", async () => {
+    if (!lastAdmission) return;
+    await api("POST", `/checkins/${lastAdmission}/undo`);
+    lastAdmission = null;
+    undoButton.disabled = true;
+    verdict.dataset.state = "undone";
+    verdict.replaceChildren(line("verdict-title", text.undone));
+    actions.replaceChildren();
+    refreshCounts();
+    input.focus();
+  });
+
+  async function refreshCounts() {
+    try {
+      const data = await api("GET", `/screenings/${screening}`);
+      setOnline(true);
+      document.getElementById("count-in").textContent = data.people_in;
+      document.getElementById("count-confirmed").textContent = data.seats_confirmed;
+      document.getElementById("count-capacity").textContent = data.capacity;
+      const pace = document.getElementById("pace");
+      const rate = data.pace.admitted / data.pace.minutes;
+      if (rate <= 0) {
+        pace.textContent = fill(text.pace_none, { n: data.pace.minutes });
+        return;
+      }
+      const waiting = Math.max(data.seats_confirmed - data.people_in, 0);
+      const doneAt = Date.now() + (waiting / rate) * 60000;
+      const late = Math.round((doneAt - new Date(root.dataset.starts).getTime()) / 60000);
+      pace.dataset.late = String(late > 0);
+      pace.textContent = fill(text.pace, { rate: rate.toFixed(1), when: late > 0 ? fill(text.pace_late, { n: late }) : text.pace_early });
+    } catch (error) {
+      if (!error.data) setOnline(false);
+    }
+  }
+  setInterval(refreshCounts, 3000);
+  refreshCounts();
+
+  // Camera: the native BarcodeDetector where the browser has one, else zxing-wasm served here.
+  async function decoder() {
+    if ("BarcodeDetector" in window) {
+      const formats = await window.BarcodeDetector.getSupportedFormats();
+      if (formats.includes("qr_code")) {
+        const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+        return async (source) => (await detector.detect(source)).map((found) => found.rawValue);
+      }
+    }
+    if (!window.ZXingWASM) return null;
+    window.ZXingWASM.prepareZXingModule({
+      overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? root.dataset.vendor + path : prefix + path) },
+    });
+    const canvas = document.createElement("canvas");
+    const context = canvas.getContext("2d", { willReadFrequently: true });
+    return async (source) => {
+      canvas.width = source.videoWidth;
+      canvas.height = source.videoHeight;
+      context.drawImage(source, 0, 0);
+      const image = context.getImageData(0, 0, canvas.width, canvas.height);
+      const found = await window.ZXingWASM.readBarcodes(image, { formats: ["QRCode"], maxNumberOfSymbols: 1, tryHarder: true });
+      return found.filter((barcode) => barcode.isValid).map((barcode) => barcode.text);
+    };
+  }
+
+  async function startCamera() {
+    const read = await decoder();
+    if (!read || !navigator.mediaDevices) throw new Error("no decoder");
+    video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+    video.hidden = false;
+    await video.play();
+    cameraButton.hidden = true;
+    const tick = async () => {
+      if (video.readyState >= 2 && !busy) {
+        for (const raw of await read(video)) {
+          const code = normalize(raw);
+          const now = Date.now();
+          if (code === lastSeen.code && now - lastSeen.at < REPEAT_MS) { lastSeen.at = now; continue; }
+          lastSeen = { code, at: now };
+          await scan(code);
+        }
+      }
+      setTimeout(tick, 120);
+    };
+    tick();
+  }
+
+  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+    cameraButton.hidden = false;
+    cameraButton.addEventListener("click", () => startCamera().catch(() => {
+      verdict.dataset.state = "error";
+      verdict.replaceChildren(line("verdict-title", text.camera_error));
+    }));
+  }
+  input.focus();
+})();

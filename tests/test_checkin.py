@@ -47,7 +47,8 @@ def test_a_family_comes_in_two_goes(ctx, make_screening, booked):
     assert (last.result, last.admitted_now, last.ticket["admitted"]) == ("admitted", 1, 3)
 
 
-@pytest.mark.parametrize("garbage", ["", "nonsense", "A" * 27, None, "<script>", "Ж" * 26, "x" * 5000])
+@pytest.mark.parametrize("garbage", ["", "nonsense", "A" * 27, None, "<script>", "Ж" * 26, "x" * 5000,
+                                     "\x00\x01\xff binary", "\u202eEDOC", "🎬" * 30, 12345, b"bytes"])
 def test_unknown_codes_are_not_valid_and_logged(ctx, make_screening, garbage):
     sid = make_screening()
     verdict = checkin.check_in(garbage, sid)

@@ -60,6 +60,10 @@ def test_the_camera_reads_a_ticket_and_the_screen_says_admitted(door, camera):
     assert admitted(code) == 2
     page.wait_for_timeout(1500)  # the same code still in front of the camera is not scanned again
     assert page.locator("#verdict").get_attribute("data-state") == "admitted"
+    open_door()  # a second pass of the same ticket
+    page.get_by_role("button", name="Start the camera").click()
+    assert "In since" in verdict_of(page, "already_checked_in")
+    assert admitted(code) == 2
 
 
 def test_a_keyboard_scanner_works_without_touching_the_screen(door):

@@ -20,6 +20,7 @@ def register(app):
             return api_http_error(error)
         messages = {
             400: (_("Bad request"), _("We could not understand that request. Please go back and try again.")),
+            403: (_("Not allowed"), _("Your account cannot open this page. Ask an organiser if you need it.")),
             404: (_("Page not found"), _("This page does not exist. Check the link, or start from the festival page.")),
             405: (_("Not allowed"), _("This page cannot be used that way. Please go back and try again.")),
             413: (_("Too much data"), _("What you sent is too large. Please shorten it and try again.")),

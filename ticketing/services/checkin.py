@@ -86,7 +86,7 @@ def check_in(code, screening_id, seats=None, user_id=None, device_id=None, scann
         if connection.scalar(sa.select(_S.id).where(_S.id == screening_id)) is None:
             raise NotFoundError("No screening has this id.")
         row = normalized and connection.execute(_FIND_TICKET, {"code": normalized}).one_or_none()
-        log = dict(screening_id=screening_id, scanned_code=(str(code) if code is not None else "")[:64],
+        log = dict(screening_id=screening_id, scanned_code=_printable(code),
                    staff_user_id=user_id, device_id=device_id, scanned_at=scanned_at, recorded_at=now)
         if not row:
             return _record(session, log, NOT_VALID, "unknown_code")
@@ -104,6 +104,12 @@ def check_in(code, screening_id, seats=None, user_id=None, device_id=None, scann
                 return _record(session, log, ADMITTED, "", row, wanted)
             row = connection.execute(_FIND_TICKET, {"code": normalized}).one()  # another door won
         return _record(session, log, ALREADY, "all_in", row)
+
+
+def _printable(code):
+    """What was scanned, fit for the log: text only, no control characters, at most 64 long."""
+    text = code if isinstance(code, str) else ""
+    return "".join(ch for ch in text if ch.isprintable())[:64]
 
 
 def _refusal(row, screening_id):

@@ -26,3 +26,16 @@ class ScanForm(FlaskForm):
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "autofocus": True},
     )
     submit = SubmitField(_l("Check in"))
+
+
+class DeviceForm(FlaskForm):
+    """A new door device's name."""
+
+    name = StringField(_l("Device name"), render_kw={"maxlength": 100, "placeholder": "Door 1 phone"})
+    submit = SubmitField(_l("Create a token"))
+
+
+class RevokeForm(FlaskForm):
+    """A button that revokes a device's token."""
+
+    submit = SubmitField(_l("Revoke"))

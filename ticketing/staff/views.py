@@ -1,4 +1,5 @@
 """Views of the staff pages: parse, call one service, redirect or re-render."""
+from functools import wraps
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -7,12 +8,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, NotFoundError
 from ..extensions import db, limiter, login_manager
-from ..models import Screening, User
+from ..models import Device, Screening, User
 from ..services import accounts, checkin
 from . import bp
-from .forms import LoginForm, LogoutForm, ScanForm
+from .forms import DeviceForm, LoginForm, LogoutForm, RevokeForm, ScanForm
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # Front-end files from npm (package-lock.json), served by the app itself: never from a CDN.
@@ -20,6 +21,19 @@ VENDOR_FILES = {
     "zxing-reader.js": ("node_modules/zxing-wasm/dist/iife/reader/index.js", "text/javascript"),
     "zxing_reader.wasm": ("node_modules/zxing-wasm/dist/reader/zxing_reader.wasm", "application/wasm"),
 }
+
+
+def admin_required(view):
+    """Only admins may use the view; door staff get a 403 page."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 @login_manager.user_loader
@@ -114,3 +128,37 @@ def vendor(name):
     if not path.is_file():
         abort(404)
     return send_file(path, mimetype=mimetype, max_age=86400)
+
+
+@bp.route("/devices", methods=["GET", "POST"])
+@admin_required
+def devices():
+    """List the door devices; create one (its token is shown once, on this answer only)."""
+    form = DeviceForm()
+    token = error = None
+    if request.method == "POST":
+        if not form.validate():
+            error = _("This form had expired. Please try again.")
+        else:
+            try:
+                _device, token = accounts.create_device(form.name.data)
+            except InvalidInputError as failure:
+                error = " ".join(failure.fields.values())
+    listed = db.session.scalars(sa.select(Device).order_by(Device.id)).all()
+    return render_template(
+        "staff/devices.html", devices=listed, form=form, revoke_form=RevokeForm(), token=token, error=error
+    ), 422 if error else 200
+
+
+@bp.route("/devices/<int(max=2147483647):device_id>/revoke", methods=["POST"])
+@admin_required
+def revoke_device(device_id):
+    """Revoke a device's token."""
+    if not RevokeForm().validate():
+        abort(400)
+    try:
+        device = accounts.revoke_device(device_id)
+    except NotFoundError:
+        abort(404)
+    flash(_("The token of %(name)s is revoked.", name=device.name), "info")
+    return redirect(url_for("staff.devices"), 303)

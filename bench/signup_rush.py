@@ -14,94 +14,17 @@ import argparse
 import asyncio
 import os
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
-
-import httpx
 from urllib.parse import urlencode
-import psycopg
+
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-PG_SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from common import Gunicorn, engine_for, percentile, prepare_database, request
+
 TOKEN = re.compile(r'name="(csrf_token|form_key)" type="hidden" value="([^"]*)"')
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def prepare_database(kind, folder, capacity):
-    """Create an empty migrated database with one screening; return its URL."""
-    if kind == "sqlite":
-        url = f"sqlite:///{folder}/bench.sqlite3"
-    else:
-        name = f"ticketing_bench_{os.getpid()}"
-        admin_url = sa.engine.make_url(PG_SERVER).set(drivername="postgresql")
-        with psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            admin.execute(f"CREATE DATABASE {name}")
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
-    env = app_env(url, folder)
-    subprocess.run([BIN / "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
-    subprocess.run([BIN / "flask", "demo"], env=env, cwd=ROOT, check=True, capture_output=True)
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE screenings SET capacity = :c, max_seats = 1 WHERE id = 1"), {"c": capacity})
-    engine.dispose()
-    return url
-
-
-def app_env(url, folder):
-    env = dict(os.environ)
-    env.update(DATABASE_URL=url, TICKETING_INSTANCE_PATH=str(folder), SECRET_KEY="bench-secret", FLASK_APP="app.py")
-    return env
-
-
-def start_gunicorn(url, folder, workers, port):
-    process = subprocess.Popen(
-        [BIN / "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:app"],
-        env=app_env(url, folder), cwd=ROOT, start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/screenings/1", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
-
-
-async def request(port, method, path, cookie="", body=b""):
-    """One HTTP/1.1 exchange on a fresh connection; return (status, session cookie, body).
-
-    A deliberately small client: the load generator must cost far less CPU than the server
-    it measures on the same two cores (httpx cost about 8 ms of CPU per sign-up here).
-    """
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
-    if cookie:
-        head += f"Cookie: {cookie}\r\n"
-    if body:
-        head += f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
-    writer.write(head.encode() + b"\r\n" + body)
-    data = await reader.read()
-    writer.close()
-    header_block, _, payload = data.partition(b"\r\n\r\n")
-    lines = header_block.decode("latin-1").split("\r\n")
-    set_cookie = [line.split(":", 1)[1].strip() for line in lines[1:] if line.lower().startswith("set-cookie:")]
-    return int(lines[0].split()[1]), (set_cookie[0].split(";")[0] if set_cookie else cookie), payload
 
 
 async def rush(port, signups, concurrency):
@@ -140,7 +63,7 @@ async def rush(port, signups, concurrency):
 
 
 def oversold(url, capacity):
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    engine = engine_for(url)
     with engine.connect() as conn:
         confirmed = conn.scalar(sa.text("SELECT COALESCE(SUM(seats), 0) FROM registrations WHERE status = 'confirmed'"))
         taken = conn.scalar(sa.text("SELECT seats_taken FROM screenings WHERE id = 1"))
@@ -149,30 +72,24 @@ def oversold(url, capacity):
     return max(0, confirmed - capacity)
 
 
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def one_run(kind, workers, signups, concurrency):
     capacity = signups // 2  # half confirmed, half waitlisted: both paths are exercised
     with tempfile.TemporaryDirectory() as folder:
-        url = prepare_database(kind, folder, capacity)
-        port = free_port()
-        server = start_gunicorn(url, folder, workers, port)
-        try:
-            rate, page_rate, posts, errors, client_cpu = asyncio.run(rush(port, signups, concurrency))
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+        url = prepare_database(kind, folder)
+        engine = engine_for(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE screenings SET capacity = :c, max_seats = 1 WHERE id = 1"), {"c": capacity})
+        engine.dispose()
+        with Gunicorn(url, folder, workers) as server:
+            rate, page_rate, posts, errors, client_cpu = asyncio.run(rush(server.port, signups, concurrency))
         return {
             "rate": rate,
             "post_p50": percentile(posts, 0.50) * 1000,
             "post_p99": percentile(posts, 0.99) * 1000,
-            "page_rate": page_rate,
-            "client_cpu": client_cpu,
             "errors": len(errors),
             "oversold": oversold(url, capacity),
+            "page_rate": page_rate,
+            "client_cpu": client_cpu,
         }
 
 

@@ -168,3 +168,10 @@ def test_ticket_page_view_does_not_render_the_qr_again(client, make_screening):
     for _ in range(3):
         client.get(mine)
     assert tickets.render_qr_svg.cache_info().misses == before
+
+
+def test_public_visits_carry_no_staff_cookies(client, make_screening):
+    sid = make_screening()
+    client.get(f"/screenings/{sid}")
+    again = client.get(f"/screenings/{sid}")
+    assert "remember_token" not in " ".join(again.headers.getlist("Set-Cookie"))

@@ -27,7 +27,7 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 login_manager = LoginManager()
 login_manager.login_view = "staff.login"
-login_manager.session_protection = "strong"
+login_manager.session_protection = "basic"  # "strong" rewrote every public visitor's session
 
 
 def select_locale():

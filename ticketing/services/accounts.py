@@ -81,10 +81,9 @@ def device_for_token(token):
     """Return the active device holding `token`, or None."""
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         return None
-    device = db.session.scalar(sa.select(Device).where(Device.token_hash == _hash_token(token)))
-    if device is None or device.revoked_at is not None:
-        return None
-    return device
+    return db.session.execute(
+        sa.select(Device).where(Device.token_hash == _hash_token(token), Device.revoked_at.is_(None))
+    ).scalar_one_or_none()
 
 
 def revoke_device(device_id):

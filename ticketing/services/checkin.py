@@ -6,6 +6,7 @@ from any number of doors and processes, never admits more people than it holds. 
 good or bad, writes a row to the check-in log in the same transaction.
 """
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -83,27 +84,30 @@ def check_in(code, screening_id, seats=None, user_id=None, device_id=None, scann
     normalized = tickets.normalize_code(code)
     with write_transaction() as session:
         connection = session.connection()
-        if connection.scalar(sa.select(_S.id).where(_S.id == screening_id)) is None:
-            raise NotFoundError("No screening has this id.")
         row = normalized and connection.execute(_FIND_TICKET, {"code": normalized}).one_or_none()
+        if not row or row.screening_id != screening_id:  # only then can the screening be unknown
+            if connection.scalar(sa.select(_S.id).where(_S.id == screening_id)) is None:
+                raise NotFoundError("No screening has this id.")
         log = dict(screening_id=screening_id, scanned_code=_printable(code),
                    staff_user_id=user_id, device_id=device_id, scanned_at=scanned_at, recorded_at=now)
         if not row:
-            return _record(session, log, NOT_VALID, "unknown_code")
+            return _record(connection, log, NOT_VALID, "unknown_code")
         log["ticket_id"] = row.id
         refusal = _refusal(row, screening_id)
         if refusal:
-            return _record(session, log, NOT_VALID, refusal, row)
+            return _record(connection, log, NOT_VALID, refusal, row)
         for _ in range(_ADMIT_RETRIES):
             remaining = row.seats - row.admitted
             wanted = seats or remaining
             if remaining == 0 or wanted > remaining:
-                return _record(session, log, ALREADY, "all_in" if remaining == 0 else "fewer_seats_left", row)
+                return _record(connection, log, ALREADY, "all_in" if remaining == 0 else "fewer_seats_left", row)
             if connection.execute(_ADMIT, {"ticket_id": row.id, "n": wanted, "now": now}).rowcount == 1:
-                row = connection.execute(_FIND_TICKET, {"code": normalized}).one()
-                return _record(session, log, ADMITTED, "", row, wanted)
+                # The guarded update succeeded, so the new state follows from the row we read.
+                admitted = SimpleNamespace(**{**row._asdict(), "admitted": row.admitted + wanted,
+                                              "last_admitted_at": now, "first_admitted_at": row.first_admitted_at or now})
+                return _record(connection, log, ADMITTED, "", admitted, wanted, had_earlier=row.admitted > 0)
             row = connection.execute(_FIND_TICKET, {"code": normalized}).one()  # another door won
-        return _record(session, log, ALREADY, "all_in", row)
+        return _record(connection, log, ALREADY, "all_in", row)
 
 
 def _printable(code):
@@ -122,17 +126,21 @@ def _refusal(row, screening_id):
     return None
 
 
-def _record(session, log, result, reason, row=None, admitted_now=0):
-    entry = CheckIn(result=result, reason=reason, seats=admitted_now, **log)
-    session.add(entry)
-    session.flush()
+_INSERT_LOG = sa.insert(CheckIn.__table__).returning(CheckIn.__table__.c.id)
+
+
+def _record(connection, log, result, reason, row=None, admitted_now=0, had_earlier=True):
+    """Log the scan (R5) and return its verdict, with the ticket's earlier admissions."""
+    entry_id = connection.scalar(
+        _INSERT_LOG, {"ticket_id": None, **log, "result": result, "reason": reason, "seats": admitted_now, "undoes_id": None}
+    )
     return Verdict(
         result=result,
         reason=reason,
-        checkin_id=entry.id,
+        checkin_id=entry_id,
         admitted_now=admitted_now,
         ticket=_ticket_details(row) if row else None,
-        earlier=_earlier_admissions(session, row.id, entry.id) if row else [],
+        earlier=_earlier_admissions(connection, row.id, entry_id) if row and had_earlier else [],
     )
 
 
@@ -150,9 +158,9 @@ def _ticket_details(row):
     }
 
 
-def _earlier_admissions(session, ticket_id, before_id):
+def _earlier_admissions(connection, ticket_id, before_id):
     undone = sa.select(CheckIn.undoes_id).where(CheckIn.undoes_id.is_not(None))
-    rows = session.execute(
+    rows = connection.execute(
         sa.select(CheckIn.id, CheckIn.scanned_at, CheckIn.seats, User.email, Device.name)
         .outerjoin(User, CheckIn.staff_user_id == User.id)
         .outerjoin(Device, CheckIn.device_id == Device.id)

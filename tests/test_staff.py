@@ -67,6 +67,8 @@ def test_only_local_paths_follow_a_login(client, door_user):
     assert login(client, next_url="https://evil.example/").location.endswith("/staff/")
     client2 = client.application.test_client()
     assert login(client2, next_url="//evil.example/x").location.endswith("/staff/")
+    client4 = client.application.test_client()
+    assert login(client4, next_url="/%5Cevil.example").location.endswith("/staff/")
     client3 = client.application.test_client()
     assert login(client3, next_url="/staff/").location.endswith("/staff/")
 

@@ -50,7 +50,7 @@ def _login_limit():
 def _safe_next(target):
     """Only a path on this site may follow a login."""
     parts = urlsplit(target or "")
-    if parts.scheme or parts.netloc or not (target or "").startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc or not (target or "").startswith("/") or target.startswith("//") or "\\" in target:
         return url_for("staff.home")
     return target
 

@@ -84,6 +84,19 @@ def test_a_keyboard_scanner_works_without_touching_the_screen(door):
     assert admitted(code) == 1
 
 
+def test_each_verdict_has_its_own_vibration(door):
+    page, ticket, admitted, open_door, _ = door
+    page.add_init_script("window.__buzz = []; navigator.vibrate = (pattern) => { window.__buzz.push(JSON.stringify(pattern)); return true; };")
+    code = ticket("Buzz Test")
+    open_door()
+    for typed, state in ((code, "admitted"), (code, "already_checked_in"), ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "not_valid")):
+        page.keyboard.type(typed)
+        page.keyboard.press("Enter")
+        verdict_of(page, state)
+    buzzes = page.evaluate("window.__buzz")
+    assert len(buzzes) == 3 and len(set(buzzes)) == 3  # three verdicts, three distinct patterns
+
+
 def test_a_ticket_for_another_screening_says_which(door):
     page, ticket, admitted, open_door, app = door
     with app.app_context():

@@ -30,6 +30,9 @@ def run_jobs(database_url, instance_path, jobs, threads, start):
                 try:
                     if kind == "book":
                         outcome = booking.book(*args).outcome
+                    elif kind == "undo":
+                        checkin.undo(*args)
+                        outcome = "undone"
                     elif kind == "checkin":
                         verdict = checkin.check_in(*args)
                         outcome = f"{verdict.result}:{verdict.admitted_now}"

@@ -112,6 +112,13 @@ def test_registration_body_that_is_not_a_json_object(api, make_screening, raw):
     assert response.status_code == 422 and "body" in response.get_json()["error"]["fields"]
 
 
+def test_absurdly_nested_json_is_refused_cleanly(api, make_screening):
+    sid = make_screening()
+    for raw in (b"[" * 100_000, b'{"a":' * 50_000):
+        response = api("POST", f"/screenings/{sid}/registrations", raw=raw, content_type="application/json")
+        assert response.status_code == 422
+
+
 def test_registration_refusals(api, make_screening):
     from datetime import timedelta
 
@@ -179,6 +186,8 @@ def test_search(api, make_screening):
     assert [t["name"] for t in found] == ["Zeynep Yılmaz"]
     assert api("GET", f"/screenings/{sid}/tickets?q=").get_json()["tickets"] == []
     assert api("GET", "/screenings/999/tickets?q=x").status_code == 404
+    for hostile in ("%00", "%E2%80%AE", "x" * 300, "%25%5F%5C"):
+        assert api("GET", f"/screenings/{sid}/tickets?q={hostile}").get_json()["tickets"] == []
 
 
 def test_authentication_is_required(client, spec, make_screening, ctx):
@@ -219,8 +228,12 @@ def test_unknown_api_paths_and_methods_answer_json(client, token):
 def test_lookups_are_rate_limited_per_device(app, api, make_screening):
     app.config["API_LOOKUP_LIMIT"] = "5 per minute"
     sid = make_screening()
+    other = create_device("Door 2 phone")[1]
     statuses = [api("POST", "/checkins", {"code": "GUESS", "screening": sid}).status_code for _ in range(7)]
     assert statuses == [200] * 5 + [429] * 2
+    response = app.test_client().post("/api/v1/checkins", json={"code": "GUESS", "screening": sid},
+                                      headers={"Authorization": f"Bearer {other}"})
+    assert response.status_code == 200  # the limit is per device, not shared by every door
 
 
 def test_one_screening_with_the_door_pace(api, make_screening):

@@ -131,3 +131,37 @@ def test_one_ticket_scanned_at_many_doors_admits_its_seats_exactly(ctx, database
     assert db.session.scalar(sa.select(Ticket.admitted).where(Ticket.registration_id == reg_id)) == seats
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 50  # every scan logged
     assert db.session.scalar(sa.select(sa.func.sum(CheckIn.seats)).where(CheckIn.result == "admitted")) == seats
+
+
+def test_racing_undos_take_back_an_admission_once(ctx, database_url, tmp_path, make_screening):
+    from ticketing.models import CheckIn, Ticket
+    from ticketing.services import checkin
+
+    sid = make_screening()
+    reg_id = booking.book(sid, "Ana", "ana@example.org", 2).registration.id
+    code = db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == reg_id))
+    admission = checkin.check_in(code, sid).checkin_id
+    results = race(database_url, tmp_path, [("undo", admission)] * 24)
+
+    assert sorted(outcome for _, outcome in results) == ["undo_refused"] * 23 + ["undone"]
+    db.session.rollback()
+    assert db.session.scalar(sa.select(Ticket.admitted).where(Ticket.registration_id == reg_id)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).where(CheckIn.result == "undone")) == 1
+
+
+def test_check_in_racing_a_cancellation_never_admits_a_cancelled_ticket(ctx, database_url, tmp_path, make_screening):
+    from ticketing.models import Ticket
+
+    sid = make_screening(capacity=40)
+    jobs = []
+    for i in range(40):
+        reg_id = booking.book(sid, f"P{i}", f"p{i}@example.org", 1).registration.id
+        code = db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == reg_id))
+        jobs += [("cancel", reg_id), ("checkin", code, sid)]
+    results = race(database_url, tmp_path, jobs)
+
+    db.session.rollback()
+    rows = db.session.execute(sa.select(Registration.status, Ticket.admitted).join(Ticket)).all()
+    assert [r for r in rows if r.status == "cancelled" and r.admitted > 0] == []
+    outcomes = {outcome for _, outcome in results}
+    assert outcomes <= {"cancelled", "ticket_used", "admitted:1", "not_valid:0"}

@@ -21,15 +21,16 @@ def register(app):
 @click.command("demo")
 @with_appcontext
 def demo():
-    """Load the demo festival (Days of Kazakh Cinema) and a demo admin into an empty database."""
+    """Load the demo festival (Days of Kazakh Cinema) into an empty database; add a demo admin if
+    there is no staff account yet."""
     from .demo import DEMO_ADMIN, load_demo
     from .services.accounts import create_user
 
     if db.session.scalar(sa.select(sa.func.count()).select_from(Event)):
         click.echo("The database already holds a festival: the demo was not loaded.")
-        return
-    event = load_demo()
-    click.echo(f"Loaded the demo festival {event.name!r} with {len(event.screenings)} screenings.")
+    else:
+        event = load_demo()
+        click.echo(f"Loaded the demo festival {event.name!r} with {len(event.screenings)} screenings.")
     if not db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         _, password = create_user(DEMO_ADMIN, "admin")
         click.echo(f"Staff login (shown once): {DEMO_ADMIN} / {password}")

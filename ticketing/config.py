@@ -25,7 +25,9 @@ class Defaults:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SECRET_KEY = None  # generated into instance/secret_key when unset
     MAX_CONTENT_LENGTH = 512 * 1024
-    WTF_CSRF_TIME_LIMIT = 3600
+    # A CSRF token is bound to its session and lives as long as it: a door page or a form left
+    # open for hours keeps working (a time limit made every scan fail after an hour).
+    WTF_CSRF_TIME_LIMIT = None
     # Our own messages are shown, never WTForms' built-in ones: skip loading its catalogs.
     WTF_I18N_ENABLED = False
     SESSION_COOKIE_HTTPONLY = True

@@ -10,7 +10,7 @@ def _json(schema, description):
 
 
 def _errors(*codes):
-    names = {400: "Bad request", 401: "Not authenticated", 403: "CSRF token missing or wrong",
+    names = {400: "Bad request", 401: "Not authenticated", 403: "CSRF token missing or wrong, or not allowed for this account",
              404: "Not found", 409: "Refused in the current state (closed, cancelled, already registered…)",
              422: "Invalid input; `fields` says which", 429: "Too many requests"}
     return {str(code): _json(_ref("Error"), names[code]) for code in codes}

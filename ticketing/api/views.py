@@ -1,4 +1,5 @@
 """API views: parse JSON, call one service, answer JSON."""
+import json
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -19,8 +20,11 @@ limit_lookups = limiter.limit(lambda: current_app.config["API_LOOKUP_LIMIT"], ke
 
 def _json_body():
     """Return the request's JSON object, or raise InvalidInputError."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
+    try:
+        body = json.loads(request.get_data(cache=True) or b"null")
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        body = None
+    if not request.is_json or not isinstance(body, dict):
         raise InvalidInputError({"body": "Send a JSON object, with Content-Type: application/json."})
     return body
 
@@ -72,7 +76,9 @@ def screening(screening_id):
 
 @bp.post("/screenings/<int(max=2147483647):screening_id>/registrations")
 def register(screening_id):
-    """Register a person, with the same rules as the public form."""
+    """Register a person, with the same rules as the public form (admins and devices only)."""
+    if g.api_user is not None and not g.api_user.is_admin:
+        return api_error(403, "forbidden", "Door staff check tickets in; registering is for organisers.")
     body = _json_body()
     result = booking.book(screening_id, body.get("name"), body.get("email"), body.get("seats"))
     if result.outcome == "repeat":

@@ -301,11 +301,15 @@ def cancel(registration_id, now=None):
         raise NotFoundError()
     with write_transaction() as session:
         screening = _lock_screening(session, screening_id)
+        # Locked, then read fresh with its ticket: a check-in at the door locks the same row.
         registration = session.execute(
             sa.select(Registration)
             .where(Registration.id == registration_id)
+            .with_for_update()
             .execution_options(populate_existing=True)
         ).scalar_one()
+        if registration.ticket is not None:
+            session.refresh(registration.ticket)
         refusal = cancel_refusal(registration, now)
         if refusal is not None:
             raise refusal

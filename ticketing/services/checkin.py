@@ -16,6 +16,7 @@ from ..errors import InvalidInputError, NotFoundError, TicketingError
 from ..extensions import db
 from ..models import CheckIn, Device, Registration, Screening, Ticket, User, utcnow
 from . import tickets
+from .inputs import has_hidden_characters
 
 ADMITTED, ALREADY, NOT_VALID, UNDONE = "admitted", "already_checked_in", "not_valid", "undone"
 _T, _R, _S = Ticket.__table__.c, Registration.__table__.c, Screening.__table__.c
@@ -29,6 +30,10 @@ _FIND_TICKET = (
     .select_from(Ticket.__table__.join(Registration.__table__).join(Screening.__table__))
     .where(_T.code == sa.bindparam("code"))
 )
+# The registration's row is locked while a ticket is judged and admitted, so that a cancellation
+# running at the same moment either waits for the admission or is seen by it (PostgreSQL; on
+# SQLite the write transaction already runs alone).
+_FIND_TICKET_LOCKED = _FIND_TICKET.with_for_update(of=Registration.__table__)
 _ADMIT = (
     sa.update(Ticket.__table__)
     .where(_T.id == sa.bindparam("ticket_id"), _T.admitted + sa.bindparam("n") <= _T.seats)
@@ -84,7 +89,7 @@ def check_in(code, screening_id, seats=None, user_id=None, device_id=None, scann
     normalized = tickets.normalize_code(code)
     with write_transaction() as session:
         connection = session.connection()
-        row = normalized and connection.execute(_FIND_TICKET, {"code": normalized}).one_or_none()
+        row = normalized and connection.execute(_FIND_TICKET_LOCKED, {"code": normalized}).one_or_none()
         if not row or row.screening_id != screening_id:  # only then can the screening be unknown
             if connection.scalar(sa.select(_S.id).where(_S.id == screening_id)) is None:
                 raise NotFoundError("No screening has this id.")
@@ -107,7 +112,8 @@ def check_in(code, screening_id, seats=None, user_id=None, device_id=None, scann
                                               "last_admitted_at": now, "first_admitted_at": row.first_admitted_at or now})
                 return _record(connection, log, ADMITTED, "", admitted, wanted, had_earlier=row.admitted > 0)
             row = connection.execute(_FIND_TICKET, {"code": normalized}).one()  # another door won
-        return _record(connection, log, ALREADY, "all_in", row)
+        remaining = row.seats - row.admitted
+        return _record(connection, log, ALREADY, "all_in" if remaining == 0 else "fewer_seats_left", row)
 
 
 def _printable(code):
@@ -185,7 +191,7 @@ def undo(checkin_id, user_id=None, device_id=None):
     """
     now = utcnow()
     with write_transaction() as session:
-        admission = session.get(CheckIn, checkin_id)
+        admission = session.get(CheckIn, checkin_id, with_for_update=True)  # racing undos: one wins
         if admission is None:
             raise NotFoundError("No check-in has this id.")
         already = session.scalar(sa.select(CheckIn.id).where(CheckIn.undoes_id == checkin_id))
@@ -241,7 +247,7 @@ def admitted_since(screening_id, since):
 def search(screening_id, text, limit=20):
     """Find tickets of a screening by name, e-mail or the start of the code."""
     text = (text or "").strip()
-    if not text or len(text) > 200:
+    if not text or len(text) > 200 or has_hidden_characters(text):
         return []
     folded = text.casefold()
     pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -20,7 +20,6 @@
   const REPEAT_MS = 3000; // a code seen again this soon is the same ticket still in front of the camera
   let lastAdmission = null;
   let lastSeen = { code: "", at: 0 };
-  let busy = false;
 
   const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, key) => values[key] ?? "");
   const clock = (iso) => new Intl.DateTimeFormat(document.documentElement.lang, {
@@ -116,9 +115,27 @@
     refreshCounts();
   }
 
-  async function scan(code, seats) {
-    if (busy) return;
-    busy = true;
+  // Scans run one after another, none is dropped: a code typed while the previous one is
+  // still being checked waits its turn (the verdict says "checking" meanwhile).
+  let queue = Promise.resolve();
+  let pending = 0;
+  function scan(code, seats) {
+    pending += 1;
+    verdict.dataset.state = "checking";
+    verdict.replaceChildren(line("verdict-title", "…"));
+    actions.replaceChildren();
+    queue = queue.then(() => checkIn(code, seats)).finally(() => { pending -= 1; });
+    return queue;
+  }
+
+  function fail(error) {
+    if (!error.data) setOnline(false);
+    verdict.dataset.state = "error";
+    verdict.replaceChildren(line("verdict-title", error.message));
+    actions.replaceChildren();
+  }
+
+  async function checkIn(code, seats) {
     try {
       const body = { code, screening };
       if (seats) body.seats = seats;
@@ -126,17 +143,19 @@
       setOnline(true);
       show(result, code);
     } catch (error) {
-      if (!error.data) setOnline(false);
-      verdict.dataset.state = "error";
-      verdict.replaceChildren(line("verdict-title", error.message));
+      fail(error);
     } finally {
-      busy = false;
       input.focus();
     }
   }
 
   async function admitFewer(checkinId, code, n) {
-    await api("POST", `/checkins/${checkinId}/undo`);
+    try {
+      await api("POST", `/checkins/${checkinId}/undo`);
+    } catch (error) {
+      fail(error);
+      return;
+    }
     await scan(code, n);
   }
 
@@ -177,7 +196,12 @@
 
   undoButton.addEventListener("click", async () => {
     if (!lastAdmission) return;
-    await api("POST", `/checkins/${lastAdmission}/undo`);
+    try {
+      await api("POST", `/checkins/${lastAdmission}/undo`);
+    } catch (error) {
+      fail(error);
+      return;
+    }
     lastAdmission = null;
     undoButton.disabled = true;
     verdict.dataset.state = "undone";
@@ -245,7 +269,7 @@
     await video.play();
     cameraButton.hidden = true;
     const tick = async () => {
-      if (video.readyState >= 2 && !busy) {
+      if (video.readyState >= 2 && pending === 0) {
         for (const raw of await read(video)) {
           const code = normalize(raw);
           const now = Date.now();

@@ -13,6 +13,13 @@ from ticketing.services.accounts import create_user
 PASSWORD = "a long enough secret"
 
 
+def log_in(page, email="door@example.org"):
+    """Fill the staff login form that is open and press Log in."""
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
 @pytest.fixture
 def door(live, camera):
     """A logged-in door volunteer's phone on the first screening's door page; and helpers."""
@@ -22,9 +29,7 @@ def door(live, camera):
     context = camera.browser.new_context(viewport={"width": 360, "height": 780}, locale="en-GB")
     page = context.new_page()
     page.goto(base + "/staff/login")
-    page.get_by_label("Email").fill("door@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     page.wait_for_url(re.compile(r"/staff/$"))
 
     def ticket(name, seats=1):
@@ -161,9 +166,7 @@ def test_without_javascript_the_form_still_checks_in(live, camera):
     context = camera.browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(base + "/staff/door/1")
-    page.get_by_label("Email").fill("door@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     page.wait_for_url(re.compile(r"/staff/door/1$"))
     page.get_by_label("Ticket code, or a name to search").fill(code)
     page.get_by_role("button", name="Check in").click()

@@ -2,13 +2,26 @@
 import os
 from pathlib import Path
 
+from datetime import datetime
+
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from . import config as settings
 from .database import configure_engine, engine_options
 from .extensions import babel, db, limiter, login_manager, migrate, select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class JSONProvider(DefaultJSONProvider):
+    """JSON with times in ISO 8601 (Flask's default writes them as HTTP dates)."""
+
+    @staticmethod
+    def default(value):
+        if isinstance(value, datetime):
+            return value.isoformat()
+        return DefaultJSONProvider.default(value)
 
 
 def create_app(test_config=None):
@@ -19,6 +32,7 @@ def create_app(test_config=None):
         template_folder=str(ROOT / "templates"),
         instance_relative_config=True,
     )
+    app.json = JSONProvider(app)
     app.config.from_object(settings.Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.update(settings.from_environment())

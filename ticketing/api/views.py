@@ -29,17 +29,13 @@ def _json_body():
     return body
 
 
-def _time(value):
-    return value.isoformat() if value is not None else None
-
-
 def _screening_json(screening, counts):
     confirmed, waiting, inside = counts
     return {
         "id": screening.id,
         "title": screening.title,
         "original_title": screening.original_title,
-        "starts_at": _time(screening.starts_at),
+        "starts_at": screening.starts_at,
         "timezone": screening.event.timezone,
         "venue": screening.display_venue,
         "capacity": screening.capacity,
@@ -119,18 +115,14 @@ def check_in():
         user_id=g.api_user.id if g.api_user else None,
         device_id=g.api_device.id if g.api_device else None,
     )
-    ticket = verdict.ticket and {**verdict.ticket, "screening": {
-        **verdict.ticket["screening"], "starts_at": _time(verdict.ticket["screening"]["starts_at"])},
-        "first_admitted_at": _time(verdict.ticket["first_admitted_at"]),
-        "last_admitted_at": _time(verdict.ticket["last_admitted_at"])}
     return jsonify({
         "result": verdict.result,
         "reason": verdict.reason,
         "message": str(checkin.MESSAGES[(verdict.result, verdict.reason)]),
         "checkin_id": verdict.checkin_id,
         "admitted_now": verdict.admitted_now,
-        "ticket": ticket,
-        "earlier": [{**e, "at": _time(e["at"])} for e in verdict.earlier],
+        "ticket": verdict.ticket,
+        "earlier": verdict.earlier,
     })
 
 

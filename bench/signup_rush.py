@@ -15,7 +15,6 @@ import asyncio
 import os
 import re
 import statistics
-import sys
 import tempfile
 import time
 from urllib.parse import urlencode

@@ -61,6 +61,11 @@ class ScreeningStartedError(TicketingError):
     message = _l("This screening has already started, so it can no longer be cancelled online.")
 
 
+class UndoRefusedError(TicketingError):
+    code = "undo_refused"
+    message = _l("Only an admission that has not been undone yet can be undone.")
+
+
 class TicketUsedError(TicketingError):
     code = "ticket_used"
     message = _l("This ticket has already been used at the door, so it cannot be cancelled.")

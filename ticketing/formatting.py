@@ -24,7 +24,5 @@ def local_datetime(value, tz):
 def register(app):
     """Install the formatting filters."""
     app.add_template_filter(local_datetime)
-    app.add_template_filter(local_date)
-    app.add_template_filter(local_time)
     app.add_template_global(get_locale)
     app.add_template_global(generate_csrf, "csrf_token")  # for pages whose script calls the API

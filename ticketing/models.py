@@ -44,7 +44,6 @@ class RegistrationStatus(str, enum.Enum):
     CANCELLED = "cancelled"
 
 
-ACTIVE_STATUSES = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITLISTED.value)
 
 
 class Event(db.Model):
@@ -161,11 +160,6 @@ class Registration(db.Model):
     screening: Mapped[Screening] = relationship()
     ticket: Mapped["Ticket | None"] = relationship(back_populates="registration", uselist=False)
 
-    @property
-    def is_active(self):
-        """True unless cancelled."""
-        return self.status in ACTIVE_STATUSES
-
 
 class Ticket(db.Model):
     """The code shown at the door; it admits as many people as its registration has seats.
@@ -257,9 +251,6 @@ class CheckIn(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # For an undo: the admission it takes back.
     undoes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("checkins.id"), unique=True)
-
-    staff_user: Mapped["User | None"] = relationship()
-    device: Mapped["Device | None"] = relationship()
 
 
 class OutboxMessage(db.Model):

@@ -1,7 +1,16 @@
-"""The access matrix: every staff page and API endpoint, tried by every kind of caller."""
+"""The access matrix: every staff page and API endpoint, tried by every kind of caller.
+
+Rows for the back office live beside this file in access_*.py modules (a ROWS list each, in the
+MATRIX's shape). The `callers` fixture sets up: event 1 with screenings 1 and 2; registration 1
+(confirmed, in screening 1); users 1 (door) and 2 (admin); devices 1 (revoked), 2 and 3.
+"""
+import importlib
+from pathlib import Path
+
 import pytest
 
 from pages import hidden
+from ticketing.services import booking
 from ticketing.services.accounts import create_device, create_user, revoke_device
 
 PASSWORD = "a long enough secret"
@@ -25,14 +34,22 @@ MATRIX = [
     ("POST", "/api/v1/screenings/1/registrations", {"name": "Ana", "email": "a@example.org"}, (401, 403, 201, 401, 201)),
     ("POST", "/api/v1/checkins", {"code": "NOPE", "screening": 1}, (401, 200, 200, 401, 200)),
     ("POST", "/api/v1/checkins/999/undo", {}, (401, 404, 404, 401, 404)),
+    ("POST", "/api/v1/screenings/1/walkins", {"name": "Walk-in"}, (401, 201, 201, 401, 201)),
+]
+MATRIX += [
+    row
+    for module in sorted(Path(__file__).parent.glob("access_*.py"))
+    for row in importlib.import_module(module.stem).ROWS
 ]
 
 
 @pytest.fixture
 def callers(app, make_screening):
     """A test client per kind of caller, and how to send a request as each."""
-    make_screening()
+    first = make_screening(capacity=50)
+    make_screening(title="Second film")
     with app.app_context():
+        booking.book(first, "Ana Attendee", "ana@example.org")
         create_user("door@example.org", "door", PASSWORD)
         create_user("admin@example.org", "admin", PASSWORD)
         revoked, revoked_token = create_device("Lost phone")
@@ -74,7 +91,7 @@ def test_every_route_is_in_the_matrix(app):
     tried = {(method, path.split("?")[0]) for method, path, _, _ in MATRIX}
     for rule in app.url_map.iter_rules():
         # staff.vendor serves public front-end files (the camera decoder), like /static.
-        if not rule.rule.startswith(("/staff", "/api")) or rule.endpoint == "staff.vendor":
+        if not rule.rule.startswith(("/staff", "/api", "/admin")) or rule.endpoint == "staff.vendor":
             continue
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert any(m == method and _matches(rule.rule, p) for m, p in tried), f"{method} {rule.rule} is not in the matrix"

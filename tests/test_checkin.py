@@ -125,7 +125,7 @@ def test_screening_counts(ctx, make_screening, booked):
     booked(sid, seats=1)
     booked(sid, seats=2)  # waitlisted
     checkin.check_in(code, sid, seats=1)
-    assert checkin.screening_counts([sid]) == {sid: (3, 2, 1)}
+    assert checkin.screening_counts([sid]) == {sid: (3, 2, 1, 0)}
 
 
 def test_search_by_name_email_and_code(ctx, make_screening):

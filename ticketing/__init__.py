@@ -65,13 +65,15 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    """Mount the public pages, the staff pages and the API."""
+    """Mount the public pages, the staff pages, the back office and the API."""
+    from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .public import bp as public_bp
     from .staff import bp as staff_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 

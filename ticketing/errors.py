@@ -69,3 +69,20 @@ class UndoRefusedError(TicketingError):
 class TicketUsedError(TicketingError):
     code = "ticket_used"
     message = _l("This ticket has already been used at the door, so it cannot be cancelled.")
+
+
+class NoSeatsError(TicketingError):
+    code = "no_seats"
+    message = _l("Not enough seats are free for this. Raise the capacity or free some seats first.")
+    field = "seats"
+
+
+class AlreadyRegisteredError(TicketingError):
+    code = "already_registered"
+    message = _l("This e-mail address already has a registration for this screening.")
+    field = "email"
+
+
+class NotMovableError(TicketingError):
+    code = "not_movable"
+    message = _l("Only a registration that is active and not yet checked in can be moved.")

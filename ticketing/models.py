@@ -36,6 +36,14 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+class RegistrationSource(str, enum.Enum):
+    """Who made a registration."""
+
+    PUBLIC = "public"  # the sign-up form or the API
+    GUEST = "guest"  # added by an organizer, by hand or from a CSV file
+    WALKIN = "walkin"  # added at the door, and admitted at once
+
+
 class RegistrationStatus(str, enum.Enum):
     """Where a registration stands."""
 
@@ -59,6 +67,8 @@ class Event(db.Model):
     venue: Mapped[str] = mapped_column(sa.String(200), default="")
     address: Mapped[str] = mapped_column(sa.String(300), default="")
     contact_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    # Unpublished events and their screenings are seen by staff only.
+    is_published: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     screenings: Mapped[list["Screening"]] = relationship(
@@ -81,6 +91,8 @@ class Screening(db.Model):
         sa.CheckConstraint("seats_taken >= 0", name="seats_taken_not_negative"),
         # The backstop behind the conditional UPDATE in services.booking (R1).
         sa.CheckConstraint("seats_taken <= capacity", name="seats_within_capacity"),
+        sa.CheckConstraint("seats_held >= 0", name="seats_held_not_negative"),
+        sa.CheckConstraint("release_minutes >= 0", name="release_minutes_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,14 +115,28 @@ class Screening(db.Model):
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_cancelled: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    is_published: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    # Seats still held back for guests: the public cannot take them (services.guests).
+    seats_held: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # Minutes before the start at which unclaimed seats go to the waiting list and walk-ins;
+    # None: never. `released_at` says when that happened (once).
+    release_minutes: Mapped[int | None] = mapped_column(sa.Integer)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The poster's file name under instance/posters/ ("" for none); it changes with the image.
+    poster: Mapped[str] = mapped_column(sa.String(80), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="screenings")
 
     @property
     def seats_left(self):
-        """Seats not yet confirmed to anyone."""
-        return max(self.capacity - self.seats_taken, 0)
+        """Seats the public can still take: neither confirmed nor held back for guests."""
+        return max(self.capacity - self.seats_taken - self.seats_held, 0)
+
+    @property
+    def is_visible(self):
+        """Whether the public sees it: it and its event are published."""
+        return self.is_published and self.event.is_published
 
     @property
     def display_venue(self):
@@ -139,6 +165,10 @@ class Registration(db.Model):
         ),
         # The waiting list is read in arrival order.
         sa.Index("ix_registrations_queue", "screening_id", "status", "id"),
+        # The organizer's lists sort by name and by sign-up time.
+        sa.Index("ix_registrations_name", "screening_id", "name_normalized"),
+        sa.Index("ix_registrations_created", "screening_id", "created_at"),
+        sa.CheckConstraint("source IN ('public', 'guest', 'walkin')", name="source_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,16 +176,21 @@ class Registration(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     # Casefolded for search: SQLite's LIKE and lower() fold only ASCII letters.
     name_normalized: Mapped[str] = mapped_column(sa.String(400), default="")
-    email: Mapped[str] = mapped_column(sa.String(254))
-    email_normalized: Mapped[str] = mapped_column(sa.String(254))
+    email: Mapped[str] = mapped_column(sa.String(254))  # "" for a guest or walk-in without one
+    email_normalized: Mapped[str | None] = mapped_column(sa.String(254))  # None without e-mail
     seats: Mapped[int] = mapped_column(sa.Integer, default=1)
     locale: Mapped[str] = mapped_column(sa.String(16), default="en")
     status: Mapped[str] = mapped_column(sa.String(16))
     secret: Mapped[str] = mapped_column(sa.String(64), unique=True)
     # The nonce of the form that created it: a double-submitted form books once.
     form_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    source: Mapped[str] = mapped_column(sa.String(16), default=RegistrationSource.PUBLIC.value)
+    note: Mapped[str] = mapped_column(sa.String(500), default="")  # the organizer's, for guests
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # attendee, organizer, released (unclaimed before the film) or moved (to another screening)
+    cancel_reason: Mapped[str] = mapped_column(sa.String(16), default="")
 
     screening: Mapped[Screening] = relationship()
     ticket: Mapped["Ticket | None"] = relationship(back_populates="registration", uselist=False)
@@ -194,8 +229,19 @@ class Ticket(db.Model):
         return "used" if self.admitted >= self.seats else "valid"
 
 
+user_events = sa.Table(
+    "user_events",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("event_id", sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class User(db.Model):
-    """A staff account: an admin (everything) or door staff (check-in only)."""
+    """A staff account: an admin (everything) or door staff (check-in only).
+
+    Door staff with `events` listed work at those events' doors only; with none, at every door.
+    """
 
     __tablename__ = "users"
     __table_args__ = (sa.CheckConstraint("role IN ('admin', 'door')", name="role_known"),)
@@ -207,6 +253,8 @@ class User(db.Model):
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    events: Mapped[list[Event]] = relationship(secondary=user_events, order_by="Event.id")
+
     # Flask-Login's interface.
     is_authenticated = True
     is_anonymous = False
@@ -217,6 +265,10 @@ class User(db.Model):
     @property
     def is_admin(self):
         return self.role == "admin"
+
+    def may_work_at(self, event_id):
+        """Whether this user may check tickets in at the doors of event `event_id`."""
+        return self.is_admin or not self.events or any(e.id == event_id for e in self.events)
 
 
 class Device(db.Model):
@@ -251,6 +303,22 @@ class CheckIn(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # For an undo: the admission it takes back.
     undoes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("checkins.id"), unique=True)
+
+
+class AuditEntry(db.Model):
+    """One staff action in the back office: who changed what, when (shown to admins)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(64))  # e.g. screening.update
+    subject_type: Mapped[str] = mapped_column(sa.String(32), default="")
+    subject_id: Mapped[int | None] = mapped_column(sa.Integer)
+    details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    user: Mapped[User | None] = relationship()
 
 
 class OutboxMessage(db.Model):

@@ -48,6 +48,12 @@ SCHEMAS = {
             "seats_confirmed": {"type": "integer", "minimum": 0},
             "seats_waitlisted": {"type": "integer", "minimum": 0},
             "people_in": {"type": "integer", "minimum": 0},
+            "seats_free": {"type": "integer", "minimum": 0,
+                           "description": "Seats the public or a walk-in may still take."},
+            "seats_held": {"type": "integer", "minimum": 0, "description": "Seats held back for guests."},
+            "release_at": {"oneOf": [{"type": "null"}, _TIME],
+                           "description": "When unclaimed seats go to the waiting list and walk-ins."},
+            "released": {"type": "boolean"},
             "is_cancelled": {"type": "boolean"},
         },
     },
@@ -111,7 +117,7 @@ SCHEMAS = {
         "properties": {
             "result": {"enum": ["admitted", "already_checked_in", "not_valid"]},
             "reason": {"enum": ["", "all_in", "fewer_seats_left", "unknown_code", "other_screening",
-                                "cancelled", "waitlisted", "screening_cancelled"]},
+                                "cancelled", "released", "waitlisted", "screening_cancelled"]},
             "message": {"type": "string"},
             "checkin_id": {"type": "integer"},
             "admitted_now": {"type": "integer", "minimum": 0},
@@ -143,6 +149,30 @@ SCHEMAS = {
         "type": "object",
         "required": ["undone", "checkin_id", "seats"],
         "properties": {"undone": {"type": "integer"}, "checkin_id": {"type": "integer"}, "seats": {"type": "integer"}},
+        "additionalProperties": False,
+    },
+    "WalkInRequest": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "maxLength": 200, "description": "Optional; \"Walk-in\" if empty."},
+            "seats": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1},
+        },
+    },
+    "WalkIn": {
+        "type": "object",
+        "required": ["registration", "seats_free"],
+        "properties": {
+            "registration": {
+                "type": "object",
+                "required": ["id", "name", "seats", "ticket_code", "short_code"],
+                "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                               "seats": {"type": "integer", "minimum": 1},
+                               "ticket_code": {"type": "string", "pattern": "^[A-Z2-7]{26}$"},
+                               "short_code": {"type": "string"}},
+                "additionalProperties": False,
+            },
+            "seats_free": {"type": "integer", "minimum": 0},
+        },
         "additionalProperties": False,
     },
     "TicketList": {
@@ -190,7 +220,7 @@ def spec():
                                             "properties": {"pace": {"type": "object", "required": ["minutes", "admitted"],
                                                                     "properties": {"minutes": {"type": "integer"}, "admitted": {"type": "integer"}}}},
                                             "unevaluatedProperties": False}, "The screening"),
-                              **_errors(401, 404)},
+                              **_errors(401, 403, 404)},
             }},
             "/screenings/{screening_id}/registrations": {"post": {
                 "summary": "Register a person (the rules of the public form)",
@@ -200,10 +230,17 @@ def spec():
                               "200": _json(_ref("Registration"), "The same request again"),
                               **_errors(401, 403, 404, 409, 422)},
             }},
+            "/screenings/{screening_id}/walkins": {"post": {
+                "summary": "Seat and admit someone without a booking, on a free seat",
+                "parameters": [_ID_PARAM("screening_id")],
+                "requestBody": body("WalkInRequest"),
+                "responses": {"201": _json(_ref("WalkIn"), "Seated and admitted"),
+                              **_errors(401, 403, 404, 409, 422)},
+            }},
             "/screenings/{screening_id}/tickets": {"get": {
                 "summary": "Find tickets by name, e-mail or the start of the code",
                 "parameters": [_ID_PARAM("screening_id"), {"name": "q", "in": "query", "schema": {"type": "string"}}],
-                "responses": {"200": _json(_ref("TicketList"), "Up to 20 tickets"), **_errors(401, 404, 429)},
+                "responses": {"200": _json(_ref("TicketList"), "Up to 20 tickets"), **_errors(401, 403, 404, 429)},
             }},
             "/checkins": {"post": {
                 "summary": "Scan a ticket at a screening's door",

@@ -4,11 +4,12 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, jsonify, request, url_for
+from werkzeug.exceptions import Forbidden
 
 from ..errors import InvalidInputError
 from ..extensions import db, limiter
 from ..models import Screening, Ticket, utcnow
-from ..services import booking, checkin, tickets
+from ..services import booking, checkin, guests, tickets
 from . import api_error, bp, caller_key
 from .openapi import spec
 
@@ -29,8 +30,16 @@ def _json_body():
     return body
 
 
+def _door_screening(screening_id):
+    """Load a screening for door work, or answer 404; door staff limited to events get 403."""
+    screening = db.get_or_404(Screening, screening_id)
+    if g.api_user is not None and not g.api_user.may_work_at(screening.event_id):
+        raise Forbidden("You work at the doors of other events.")
+    return screening
+
+
 def _screening_json(screening, counts):
-    confirmed, waiting, inside = counts
+    confirmed, waiting, inside, free = counts
     return {
         "id": screening.id,
         "title": screening.title,
@@ -42,6 +51,10 @@ def _screening_json(screening, counts):
         "seats_confirmed": confirmed,
         "seats_waitlisted": waiting,
         "people_in": inside,
+        "seats_free": max(free, 0),
+        "seats_held": screening.seats_held,
+        "release_at": guests.release_time(screening),
+        "released": screening.released_at is not None,
         "is_cancelled": screening.is_cancelled,
     }
 
@@ -54,16 +67,22 @@ def openapi():
 
 @bp.get("/screenings")
 def screenings():
-    """Every screening with its counts."""
+    """Every screening with its counts (for door staff limited to events: those events' only)."""
     shown = db.session.scalars(sa.select(Screening).order_by(Screening.starts_at)).all()
+    if g.api_user is not None:
+        shown = [s for s in shown if g.api_user.may_work_at(s.event_id)]
     counts = checkin.screening_counts([s.id for s in shown])
     return jsonify({"screenings": [_screening_json(s, counts[s.id]) for s in shown]})
 
 
 @bp.get("/screenings/<int(max=2147483647):screening_id>")
 def screening(screening_id):
-    """One screening with its counts, and the door's pace: people admitted in the last minutes."""
-    shown = db.get_or_404(Screening, screening_id)
+    """One screening with its counts, and the door's pace: people admitted in the last minutes.
+
+    The door polls this: it is also where unclaimed seats are released when their time comes.
+    """
+    guests.release_due(screening_id)
+    shown = _door_screening(screening_id)
     counts = checkin.screening_counts([shown.id])[shown.id]
     since = utcnow() - timedelta(minutes=PACE_MINUTES)
     return jsonify({**_screening_json(shown, counts), "pace": {
@@ -110,6 +129,8 @@ def check_in():
         fields["screening"] = "Send the screening's id as a whole number."
     if fields:
         raise InvalidInputError(fields)
+    if g.api_user is not None and g.api_user.events and not g.api_user.is_admin:
+        _door_screening(screening_id)
     verdict = checkin.check_in(
         code, screening_id, seats,
         user_id=g.api_user.id if g.api_user else None,
@@ -124,6 +145,25 @@ def check_in():
         "ticket": verdict.ticket,
         "earlier": verdict.earlier,
     })
+
+
+@bp.post("/screenings/<int(max=2147483647):screening_id>/walkins")
+def walk_in(screening_id):
+    """Seat and admit someone without a booking, on a free seat (door staff, admins, devices)."""
+    _door_screening(screening_id)
+    body = _json_body()
+    registration = guests.add_walkin(
+        screening_id, body.get("name", ""), body.get("seats", 1),
+        user_id=g.api_user.id if g.api_user else None,
+        device_id=g.api_device.id if g.api_device else None,
+    )
+    counts = checkin.screening_counts([screening_id])[screening_id]
+    return jsonify({
+        "registration": {"id": registration.id, "name": registration.name, "seats": registration.seats,
+                         "ticket_code": registration.ticket.code,
+                         "short_code": tickets.short_code(registration.ticket.code)},
+        "seats_free": max(counts[3], 0),
+    }), 201
 
 
 @bp.post("/checkins/<int(max=2147483647):checkin_id>/undo")
@@ -141,7 +181,7 @@ def undo(checkin_id):
 @limit_lookups
 def search(screening_id):
     """Find a screening's tickets by name, e-mail or the start of the code."""
-    db.get_or_404(Screening, screening_id)
+    _door_screening(screening_id)
     found = checkin.search(screening_id, request.args.get("q", ""))
     return jsonify({"tickets": [
         {"code": t.code, "short_code": tickets.short_code(t.code), "name": r.name, "email": r.email,

@@ -56,6 +56,10 @@ class Booked:
     form_key: str | None
     created_at: object
     cancelled_at: object
+    source: str = "public"
+    note: str = ""
+    created_by_id: int | None = None
+    cancel_reason: str = ""
 
 
 @dataclass
@@ -138,7 +142,7 @@ _S, _R = Screening.__table__.c, Registration.__table__.c
 # One read answers every question a sign-up asks before it writes: the screening's rules, an
 # active registration of the same e-mail (R6), and whether the form's key was used already.
 _BOOKING_CHECKS = sa.select(
-    _S.id, _S.capacity, _S.max_seats, _S.is_cancelled,
+    _S.id, _S.capacity, _S.max_seats, _S.is_cancelled, _S.is_published,
     _S.registration_opens_at, _S.registration_closes_at, _S.starts_at,
     sa.select(_R.id)
     .where(
@@ -152,9 +156,11 @@ _BOOKING_CHECKS = sa.select(
 ).where(_S.id == sa.bindparam("screening_id"))
 _REGISTRATION = sa.select(Registration.__table__).where(_R.id == sa.bindparam("id"))
 _LOCK_SCREENING = sa.select(_S.id).where(_S.id == sa.bindparam("screening_id")).with_for_update()
+# The public never takes the seats held back for guests (services.guests takes those).
 _TAKE_SEATS = (
     sa.update(Screening.__table__)
-    .where(_S.id == sa.bindparam("screening_id"), _S.seats_taken + sa.bindparam("seats") <= _S.capacity)
+    .where(_S.id == sa.bindparam("screening_id"),
+           _S.seats_taken + _S.seats_held + sa.bindparam("seats") <= _S.capacity)
     .values(seats_taken=_S.seats_taken + sa.bindparam("seats"))
 )
 _INSERT_REGISTRATION = sa.insert(Registration.__table__).returning(_R.id)
@@ -214,7 +220,7 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now):
         _BOOKING_CHECKS,
         {"screening_id": screening_id, "email_normalized": email_normalized, "form_key": form_key or ""},
     ).one_or_none()
-    if screening is None:
+    if screening is None or not screening.is_published:
         raise NotFoundError()
     name, email, email_normalized, seats = clean_signup(name, email, seats, screening.max_seats)
     _check_open(screening, now)
@@ -252,6 +258,10 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now):
             form_key=form_key,
             created_at=now,
             cancelled_at=None,
+            source="public",
+            note="",
+            created_by_id=None,
+            cancel_reason="",
         )
         registration = Booked(id=connection.scalar(_INSERT_REGISTRATION, values), **values)
         connection.execute(
@@ -288,9 +298,10 @@ def cancel_refusal(registration, now=None):
     return None
 
 
-def cancel(registration_id, now=None):
+def cancel(registration_id, now=None, reason="attendee"):
     """Cancel a registration and give its seats to the waiting list (R7).
 
+    `reason` is attendee or organizer; it is kept with the registration and picks the message.
     Raises NotFoundError, AlreadyCancelledError, TicketUsedError, ScreeningStartedError.
     """
     now = now or utcnow()
@@ -317,6 +328,7 @@ def cancel(registration_id, now=None):
             _release_seats(session, screening, registration.seats)
         registration.status = CANCELLED
         registration.cancelled_at = now
+        registration.cancel_reason = reason
         notify(session, registration, "cancelled")
         promoted = promote_waitlist(session, screening)
         return CancelResult(registration, promoted)
@@ -331,7 +343,8 @@ def promote_waitlist(session, screening):
     while True:
         session.flush()
         free = session.scalar(
-            sa.select(Screening.capacity - Screening.seats_taken).where(Screening.id == screening.id)
+            sa.select(Screening.capacity - Screening.seats_taken - Screening.seats_held)
+            .where(Screening.id == screening.id)
         )
         if free <= 0:
             break

@@ -24,7 +24,7 @@ _T, _R, _S = Ticket.__table__.c, Registration.__table__.c, Screening.__table__.c
 _FIND_TICKET = (
     sa.select(
         _T.id, _T.code, _T.seats, _T.admitted, _T.first_admitted_at, _T.last_admitted_at,
-        _R.name, _R.status, _R.screening_id,
+        _R.name, _R.status, _R.cancel_reason, _R.screening_id,
         _S.title, _S.starts_at, _S.is_cancelled,
     )
     .select_from(Ticket.__table__.join(Registration.__table__).join(Screening.__table__))
@@ -51,6 +51,7 @@ MESSAGES = {
     (NOT_VALID, "unknown_code"): _l("Not a ticket of this festival."),
     (NOT_VALID, "other_screening"): _l("This ticket is for another screening."),
     (NOT_VALID, "cancelled"): _l("This registration was cancelled."),
+    (NOT_VALID, "released"): _l("Not claimed in time: the seat went to someone else."),
     (NOT_VALID, "waitlisted"): _l("This registration is on the waiting list, without a seat."),
     (NOT_VALID, "screening_cancelled"): _l("This screening is cancelled."),
 }
@@ -120,6 +121,8 @@ def _refusal(row, screening_id):
     if row.screening_id != screening_id:
         return "other_screening"
     if row.status != "confirmed":
+        if row.cancel_reason == "released":
+            return "released"
         return row.status  # cancelled or waitlisted
     if row.is_cancelled:
         return "screening_cancelled"
@@ -210,7 +213,10 @@ def undo(checkin_id, user_id=None, device_id=None):
 
 
 def screening_counts(screening_ids=None):
-    """Return {screening id: (seats confirmed, seats waitlisted, people in)}."""
+    """Return {screening id: (seats confirmed, seats waitlisted, people in, seats free)}.
+
+    Seats free are those the public or a walk-in may take: not confirmed, not held for guests.
+    """
     waiting = (
         sa.select(sa.func.coalesce(sa.func.sum(Registration.seats), 0))
         .where(Registration.screening_id == Screening.id, Registration.status == "waitlisted")
@@ -222,7 +228,8 @@ def screening_counts(screening_ids=None):
         .where(Registration.screening_id == Screening.id)
         .scalar_subquery()
     )
-    query = sa.select(Screening.id, Screening.seats_taken, waiting, inside)
+    free = Screening.capacity - Screening.seats_taken - Screening.seats_held
+    query = sa.select(Screening.id, Screening.seats_taken, waiting, inside, free)
     if screening_ids is not None:
         query = query.where(Screening.id.in_(screening_ids))
     return {row[0]: tuple(row[1:]) for row in db.session.execute(query)}

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..errors import InvalidInputError, NotFoundError
 from ..extensions import db, limiter, login_manager
 from ..models import Device, Screening, User
-from ..services import accounts, checkin
+from ..services import accounts, checkin, guests
 from . import bp
 from .forms import DeviceForm, LoginForm, LogoutForm, RevokeForm, ScanForm
 
@@ -88,7 +88,10 @@ def logout():
 @login_required
 def home():
     """List the screenings with their counts, each with a link to its door."""
-    screenings = db.session.scalars(sa.select(Screening).order_by(Screening.starts_at)).all()
+    screenings = [
+        s for s in db.session.scalars(sa.select(Screening).order_by(Screening.starts_at))
+        if current_user.may_work_at(s.event_id)
+    ]
     counts = checkin.screening_counts([s.id for s in screenings])
     return render_template(
         "staff/home.html", screenings=screenings, counts=counts, logout_form=LogoutForm(), user=current_user
@@ -99,7 +102,10 @@ def home():
 @login_required
 def door(screening_id):
     """The door page of one screening; without JavaScript the form scans by a plain POST."""
+    guests.release_due(screening_id)
     shown = db.get_or_404(Screening, screening_id)
+    if not current_user.may_work_at(shown.event_id):
+        abort(403)
     form = ScanForm()
     verdict = error = None
     if request.method == "POST":
@@ -111,10 +117,10 @@ def door(screening_id):
             except InvalidInputError as failure:
                 error = " ".join(failure.fields.values())
     form.code.data = ""
-    confirmed, waiting, inside = checkin.screening_counts([shown.id])[shown.id]
+    confirmed, waiting, inside, free = checkin.screening_counts([shown.id])[shown.id]
     return render_template(
         "staff/door.html", screening=shown, form=form, verdict=verdict, error=error,
-        confirmed=confirmed, inside=inside, waiting=waiting, messages=checkin.MESSAGES,
+        confirmed=confirmed, inside=inside, waiting=waiting, free=max(free, 0), messages=checkin.MESSAGES,
     )
 
 

@@ -1,0 +1,2 @@
+"""Back office: attendees."""
+from . import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Back office: dashboard."""
+from . import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Back office: events."""
+from . import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Back office: exports."""
+from . import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Back office: imports."""
+from . import bp  # noqa: F401

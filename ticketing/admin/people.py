@@ -1,0 +1,2 @@
+"""Back office: people."""
+from . import bp  # noqa: F401

@@ -1,0 +1,315 @@
+"""The organizer's and the door's registrations: guests, walk-ins, moves, and the release of
+unclaimed seats before the film. R1, R6 and R7 hold here as in services.booking.
+
+Seats held back for guests (`Screening.seats_held`) are a pool the public cannot take: a guest
+takes from it first, then from the free seats. At `release_minutes` before the start, seats
+booked by the public but not yet claimed at the door, and the held seats no guest took, are
+released once: to the waiting list first, then to walk-ins added at the door. Guests added by
+an organizer keep their seats (they were invited by name).
+"""
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..database import write_transaction
+from ..errors import (
+    AlreadyRegisteredError,
+    InvalidInputError,
+    NoSeatsError,
+    NotFoundError,
+    NotMovableError,
+    ScreeningCancelledError,
+)
+from ..extensions import db
+from ..models import CheckIn, Registration, RegistrationSource, Screening, Ticket, utcnow
+from . import audit, tickets
+from .booking import CANCELLED, CONFIRMED, _lock_screening, _take_seats, promote_waitlist
+from .inputs import clean_email, clean_name, has_hidden_characters
+from .notifications import notify
+
+NOTE_MAX = 500
+GUEST_SEATS_MAX = 100  # an organizer may give one guest more seats than the public form allows
+_S = Screening.__table__.c
+
+# A guest takes held seats first: the guard is the hall's capacity, and the held pool shrinks.
+_TAKE_GUEST_SEATS = (
+    sa.update(Screening.__table__)
+    .where(_S.id == sa.bindparam("screening_id"), _S.seats_taken + sa.bindparam("seats") <= _S.capacity)
+    .values(
+        seats_taken=_S.seats_taken + sa.bindparam("seats"),
+        seats_held=sa.case((_S.seats_held > sa.bindparam("seats"), _S.seats_held - sa.bindparam("seats")), else_=0),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Guest:
+    """One guest to add, checked by clean_guest()."""
+
+    name: str
+    email: str  # "" for none
+    email_normalized: str | None
+    seats: int
+    note: str
+
+
+def clean_guest(name, email="", seats=1, note=""):
+    """Check a guest's fields; return a Guest or raise InvalidInputError with a message per field.
+
+    Unlike the public form, the e-mail address is optional and a guest may have up to
+    GUEST_SEATS_MAX seats.
+    """
+    errors, values = {}, {}
+    try:
+        values["name"] = clean_name(name)
+    except ValueError as error:
+        errors["name"] = str(error)
+    values["email"], values["email_normalized"] = "", None
+    if email is not None and (not isinstance(email, str) or email.strip()):
+        try:
+            values["email"], values["email_normalized"] = clean_email(email)
+        except ValueError as error:
+            errors["email"] = str(error)
+    values["seats"] = _clean_count(seats, GUEST_SEATS_MAX, errors)
+    note = "" if note is None else note
+    if not isinstance(note, str) or has_hidden_characters(note) or len(note) > NOTE_MAX:
+        errors["note"] = f"The note must be plain text of at most {NOTE_MAX} characters."
+    else:
+        values["note"] = " ".join(note.split())
+    if errors:
+        raise InvalidInputError(errors)
+    return Guest(**values)
+
+
+def _clean_count(raw, maximum, errors, field="seats"):
+    text = str(raw).strip() if isinstance(raw, (int, str)) and not isinstance(raw, bool) else None
+    if raw is None or text == "":
+        return 1
+    if text is None or not text.isascii() or not text.isdigit() or len(text) > 6 or not 1 <= int(text) <= maximum:
+        errors[field] = f"Seats must be a whole number from 1 to {maximum}."
+        return None
+    return int(text)
+
+
+def add_guests(screening_id, guests, user_id=None, now=None):
+    """Add checked guests (a list of Guest) to a screening, all or none, confirmed at once.
+
+    Returns the new registrations. Each guest with an e-mail address gets the ticket by e-mail.
+    Raises NotFoundError, ScreeningCancelledError, NoSeatsError (they do not all fit),
+    AlreadyRegisteredError (an e-mail address is registered already, or twice in `guests`).
+    """
+    now = now or utcnow()
+    emails = [g.email_normalized for g in guests if g.email_normalized]
+    if len(emails) != len(set(emails)):
+        raise AlreadyRegisteredError("The same e-mail address is given for two guests.")
+    try:
+        with write_transaction() as session:
+            screening = _lock_screening(session, screening_id)
+            if screening.is_cancelled:
+                raise ScreeningCancelledError()
+            total = sum(g.seats for g in guests)
+            if total and session.connection().execute(
+                _TAKE_GUEST_SEATS, {"screening_id": screening_id, "seats": total}
+            ).rowcount != 1:
+                raise NoSeatsError()
+            added = []
+            for guest in guests:
+                registration = _insert(session, screening_id, guest, RegistrationSource.GUEST, user_id, now)
+                notify(session, registration, "confirmation", now)
+                added.append(registration)
+            audit.record(session, user_id, "guests.add", screening, count=len(added), seats=total)
+            return added
+    except IntegrityError as error:
+        # R6: an active registration of one of these e-mail addresses exists (or a code collided,
+        # which 130 bits make practically impossible).
+        raise AlreadyRegisteredError() from error
+
+
+def add_guest(screening_id, name, email="", seats=1, note="", user_id=None, now=None):
+    """Add one guest by hand; see add_guests(). Raises InvalidInputError for bad fields too."""
+    return add_guests(screening_id, [clean_guest(name, email, seats, note)], user_id, now)[0]
+
+
+def _insert(session, screening_id, guest, source, user_id, now, admitted=0):
+    registration = Registration(
+        screening_id=screening_id, name=guest.name, name_normalized=guest.name.casefold(),
+        email=guest.email, email_normalized=guest.email_normalized, seats=guest.seats,
+        locale="en", status=CONFIRMED, secret=tickets.new_secret(), source=source.value,
+        note=guest.note, created_by_id=user_id, created_at=now,
+    )
+    registration.ticket = Ticket(
+        code=tickets.new_code(), seats=guest.seats, admitted=admitted, created_at=now,
+        first_admitted_at=now if admitted else None, last_admitted_at=now if admitted else None,
+    )
+    session.add(registration)
+    session.flush()
+    return registration
+
+
+def add_walkin(screening_id, name="", seats=1, user_id=None, device_id=None, now=None):
+    """Seat someone who comes to the door without a booking, and admit them at once.
+
+    Takes only seats the public may take (never the held ones). The admission is logged like a
+    scan (R5). Returns the registration. Raises InvalidInputError, NotFoundError,
+    ScreeningCancelledError, NoSeatsError.
+    """
+    now = now or utcnow()
+    errors = {}
+    try:
+        name = clean_name(name) if isinstance(name, str) and name.strip() else "Walk-in"
+    except ValueError as error:
+        errors["name"] = str(error)
+    seats = _clean_count(seats, GUEST_SEATS_MAX, errors)
+    if errors:
+        raise InvalidInputError(errors)
+    guest = Guest(name=name, email="", email_normalized=None, seats=seats, note="")
+    with write_transaction() as session:
+        screening = session.get(Screening, screening_id)
+        if screening is None:
+            raise NotFoundError("No screening has this id.")
+        if screening.is_cancelled:
+            raise ScreeningCancelledError()
+        if not _take_seats(session.connection(), screening_id, seats):
+            raise NoSeatsError("No seats are free for walk-ins.")
+        registration = _insert(session, screening_id, guest, RegistrationSource.WALKIN, user_id, now,
+                               admitted=seats)
+        session.add(CheckIn(
+            ticket_id=registration.ticket.id, screening_id=screening_id,
+            scanned_code=registration.ticket.code, staff_user_id=user_id, device_id=device_id,
+            seats=seats, result="admitted", reason="walkin", scanned_at=now, recorded_at=now,
+        ))
+        session.flush()
+        return registration
+
+
+def release_time(screening):
+    """Return when unclaimed seats of `screening` are released, or None if they never are."""
+    if screening.release_minutes is None:
+        return None
+    return screening.starts_at - timedelta(minutes=screening.release_minutes)
+
+
+def release_due(screening_id, now=None):
+    """Release unclaimed seats if the screening's release time has come and they were not yet.
+
+    Safe to call often and from many processes: one call does the release, the others find it
+    done. Returns the number of seats released by this call.
+    """
+    now = now or utcnow()
+    row = db.session.execute(
+        sa.select(_S.starts_at, _S.release_minutes, _S.released_at, _S.is_cancelled).where(_S.id == screening_id)
+    ).one_or_none()
+    if row is None or row.released_at is not None or row.is_cancelled:
+        return 0
+    when = release_time(row)
+    if when is None or now < when:
+        db.session.rollback()
+        return 0
+    with write_transaction() as session:
+        screening = _lock_screening(session, screening_id)
+        if screening.released_at is not None:
+            return 0
+        unclaimed = session.scalars(
+            sa.select(Registration)
+            .join(Ticket)
+            .where(
+                Registration.screening_id == screening_id,
+                Registration.status == CONFIRMED,
+                Registration.source == RegistrationSource.PUBLIC.value,
+                Ticket.admitted == 0,
+            )
+            .with_for_update(of=Registration)
+        ).all()
+        seats = sum(r.seats for r in unclaimed)
+        for registration in unclaimed:
+            registration.status = CANCELLED
+            registration.cancel_reason = "released"
+            registration.cancelled_at = now
+            notify(session, registration, "released", now)
+        held = screening.seats_held
+        screening.seats_taken -= seats
+        screening.seats_held = 0
+        screening.released_at = now
+        promoted = promote_waitlist(session, screening)
+        audit.record(session, None, "screening.release", screening, registrations=len(unclaimed),
+                     seats=seats, held_seats=held, promoted=len(promoted))
+        return seats + held
+
+
+def move(registration_id, to_screening_id, user_id=None, now=None):
+    """Move an active registration, not yet checked in, to another screening of the same event.
+
+    Its ticket code stays; it is valid at the new screening only. It needs free seats there (a
+    guest may take held ones) and is confirmed there, also if it was waiting. Seats it frees go
+    to the old screening's waiting list (R7).
+    Raises NotFoundError, NotMovableError, ScreeningCancelledError, NoSeatsError,
+    AlreadyRegisteredError.
+    """
+    now = now or utcnow()
+    registration = db.session.get(Registration, registration_id)
+    if registration is None:
+        raise NotFoundError()
+    from_id = registration.screening_id
+    if from_id == to_screening_id:
+        raise NotMovableError("The registration is for this screening already.")
+    try:
+        with write_transaction() as session:
+            # Both screenings locked in id order, so that two opposite moves cannot deadlock.
+            locked = {sid: _lock_screening(session, sid) for sid in sorted((from_id, to_screening_id))}
+            source, target = locked[from_id], locked[to_screening_id]
+            registration = session.execute(
+                sa.select(Registration).where(Registration.id == registration_id)
+                .with_for_update().execution_options(populate_existing=True)
+            ).scalar_one()
+            session.refresh(registration.ticket)
+            if registration.status == CANCELLED or registration.ticket.admitted > 0:
+                raise NotMovableError()
+            if target.event_id != source.event_id:
+                raise NotMovableError("A registration can only move within its event.")
+            if target.is_cancelled:
+                raise ScreeningCancelledError()
+            guest = registration.source == RegistrationSource.GUEST.value
+            connection = session.connection()
+            taken = (connection.execute(_TAKE_GUEST_SEATS, {"screening_id": target.id, "seats": registration.seats}).rowcount == 1
+                     if guest else _take_seats(connection, target.id, registration.seats))
+            if not taken:
+                raise NoSeatsError("Not enough seats are free at that screening.")
+            if registration.status == CONFIRMED:
+                session.execute(
+                    sa.update(Screening).where(Screening.id == source.id)
+                    .values(seats_taken=Screening.seats_taken - registration.seats)
+                    .execution_options(synchronize_session=False)
+                )
+            registration.status = CONFIRMED
+            registration.screening_id = target.id
+            session.flush()
+            session.expire_all()
+            promoted = promote_waitlist(session, session.get(Screening, source.id))
+            audit.record(session, user_id, "registration.move", registration, from_screening=source.id,
+                         to_screening=target.id, promoted=len(promoted))
+            notify(session, registration, "moved", now)
+            return registration
+    except IntegrityError as error:
+        raise AlreadyRegisteredError() from error
+
+
+def resend_ticket(registration_id, user_id=None, now=None):
+    """Queue the registration's ticket (or waiting-list) e-mail again, on an organizer's request.
+
+    Raises NotFoundError, AlreadyCancelledError.
+    """
+    from ..errors import AlreadyCancelledError
+
+    with write_transaction() as session:
+        registration = session.get(Registration, registration_id)
+        if registration is None:
+            raise NotFoundError()
+        if registration.status == CANCELLED:
+            raise AlreadyCancelledError()
+        if not registration.email:
+            raise InvalidInputError({"email": "This registration has no e-mail address."})
+        notify(session, registration, "confirmation" if registration.status == CONFIRMED else "waitlisted", now)
+        audit.record(session, user_id, "registration.resend", registration)
+        return registration

@@ -211,16 +211,20 @@ def release_due(screening_id, now=None):
         screening = _lock_screening(session, screening_id)
         if screening.released_at is not None:
             return 0
+        # Lock the candidates first: a check-in holds its registration's lock while it admits.
+        # Then read their tickets in a new statement, which sees the admissions that committed
+        # while we waited (READ COMMITTED on PostgreSQL; SQLite runs one writer at a time).
+        claimable = (
+            Registration.screening_id == screening_id,
+            Registration.status == CONFIRMED,
+            Registration.source == RegistrationSource.PUBLIC.value,
+        )
+        session.execute(sa.select(Registration.id).where(*claimable).with_for_update()).all()
         unclaimed = session.scalars(
             sa.select(Registration)
             .join(Ticket)
-            .where(
-                Registration.screening_id == screening_id,
-                Registration.status == CONFIRMED,
-                Registration.source == RegistrationSource.PUBLIC.value,
-                Ticket.admitted == 0,
-            )
-            .with_for_update(of=Registration)
+            .where(*claimable, Ticket.admitted == 0)
+            .execution_options(populate_existing=True)
         ).all()
         seats = sum(r.seats for r in unclaimed)
         for registration in unclaimed:

@@ -16,6 +16,8 @@ def register(app):
     app.cli.add_command(screenings)
     app.cli.add_command(users)
     app.cli.add_command(devices)
+    app.cli.add_command(guests_group)
+    app.cli.add_command(export_command)
 
 
 @click.command("demo")
@@ -112,3 +114,78 @@ def revoke_device_command(device_id):
     except NotFoundError as error:
         raise click.UsageError(str(error.message)) from None
     click.echo(f"Revoked device {device.id} ({device.name}).")
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(["attendees", "checkins"]))
+@click.option("--screening", "screening_id", type=int, help="One screening, by id.")
+@click.option("--event", "event_slug", help="Every screening of the event with this slug.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="File to write (CSV: standard output without it).")
+@with_appcontext
+def export_command(kind, screening_id, event_slug, fmt, output):
+    """Export the attendees or the check-ins of a screening or an event as CSV or XLSX."""
+    from .services import exports
+
+    if (screening_id is None) == (event_slug is None):
+        raise click.UsageError("Give either --screening ID or --event SLUG.")
+    if fmt == "xlsx" and not output:
+        raise click.UsageError("XLSX is a binary file: give --output FILE.")
+    try:
+        scope = exports.screening_scope(screening_id) if screening_id is not None else exports.event_scope(slug=event_slug)
+    except NotFoundError as error:
+        raise click.UsageError(str(error.message)) from None
+    if not output:
+        for chunk in exports.csv_chunks(kind, scope):
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.flush()
+        return
+    total = exports.count_rows(kind, scope)
+    with click.progressbar(length=total, label=f"Exporting {total} {kind}", file=sys.stderr) as bar:
+        if fmt == "csv":
+            with open(output, "wb") as target:
+                for chunk in exports.csv_chunks(kind, scope, on_rows=bar.update):
+                    target.write(chunk)
+        else:
+            exports.write_xlsx(kind, scope, output, on_rows=bar.update)
+    click.echo(f"Wrote {total} rows to {output}.", err=True)
+
+
+guests_group = AppGroup("guests", help="Guests of a screening.")
+
+
+@guests_group.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--screening", "screening_id", required=True, type=int, help="The screening's id.")
+@click.option("--yes", is_flag=True, help="Add the guests without asking.")
+def import_guests_command(file, screening_id, yes):
+    """Check a CSV guest list (name, email, seats, note) and add it, all or none."""
+    from .errors import TicketingError
+    from .services import imports
+
+    data = file.read(imports.MAX_BYTES + 1)
+    try:
+        with click.progressbar(length=imports.count_records(data), label="Checking rows", file=sys.stderr) as bar:
+            preview = imports.build_preview(screening_id, data, on_rows=bar.update)
+    except NotFoundError:
+        raise click.UsageError(f"No screening has the id {screening_id}.") from None
+    except TicketingError as error:
+        raise click.ClickException(str(error.message)) from None
+    if preview.encoding != "UTF-8":
+        click.echo(f"Note: the file is not UTF-8; it was read as {preview.encoding}.", err=True)
+    for row in preview.bad_rows:
+        for field, message in sorted(row.errors.items()):
+            click.echo(f"Row {row.number}, {field}: {message}", err=True)
+    for problem in preview.problems:
+        click.echo(problem, err=True)
+    if not preview.is_ok:
+        raise click.ClickException(f"Nothing was added: {len(preview.bad_rows)} rows have errors.")
+    click.echo(f"{len(preview.rows)} guests, {preview.seats} seats, are ready to be added.")
+    if not yes:
+        click.confirm("Add them?", abort=True)
+    click.echo("Adding them in one transaction…", err=True)
+    try:
+        added = imports.add_previewed(preview, screening_id)
+    except TicketingError as error:
+        raise click.ClickException(f"Nothing was added: {error.message}") from None
+    click.echo(f"{len(added)} guests added.")

@@ -86,3 +86,15 @@ class AlreadyRegisteredError(TicketingError):
 class NotMovableError(TicketingError):
     code = "not_movable"
     message = _l("Only a registration that is active and not yet checked in can be moved.")
+
+
+class LastAdminError(TicketingError):
+    code = "last_admin"
+    message = _l("This is the last active admin: make another account an admin first.")
+    field = "role"
+
+
+class SelfDeactivationError(TicketingError):
+    code = "self_deactivation"
+    message = _l("You cannot deactivate your own account: ask another admin to do it.")
+    field = "is_active"

@@ -1,2 +1,197 @@
-"""Back office: attendees."""
-from . import bp  # noqa: F401
+"""Back office: who signed up for a screening or an event, a registration's page and its actions,
+and guests added by hand."""
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..errors import InvalidInputError, TicketingError
+from ..extensions import db
+from ..models import Event, Registration, Screening
+from ..services import attendees, booking, checkin, guests, tickets
+from . import bp
+from .attendee_forms import AttendeeFilterForm, CancelForm, CheckInForm, GuestForm, MoveForm, ResendForm
+
+PAGE_SIZE = 50
+EXPIRED = "This form had expired. Please try again."
+
+
+def _list_page(screening_ids, template_values):
+    """Read the toolbar's values, fetch one page, render the list (422 for a bad search)."""
+    form = AttendeeFilterForm(request.args)
+    args = request.args
+    error_fields, page = {}, attendees.AttendeePage([], 0)
+    try:
+        page = attendees.list_registrations(
+            screening_ids, q=args.get("q", ""), status=args.get("status", ""), source=args.get("source", ""),
+            sort=args.get("sort", ""), after=args.get("after") or None, before=args.get("before") or None,
+            limit=PAGE_SIZE,
+        )
+    except InvalidInputError as failure:
+        error_fields = failure.fields
+        for name, message in failure.fields.items():
+            if name in form:
+                form[name].errors = [message]
+    kept = {key: args.get(key) for key in ("q", "status", "source", "sort") if args.get(key) and key not in error_fields}
+    base = dict(request.view_args, **kept)
+    links = {
+        "previous": url_for(request.endpoint, **base, before=page.previous_cursor) if page.previous_cursor else None,
+        "first": url_for(request.endpoint, **base) if args.get("after") or args.get("before") else None,
+        "next": url_for(request.endpoint, **base, after=page.next_cursor) if page.next_cursor else None,
+    }
+    screenings = {s.id: s for s in db.session.scalars(sa.select(Screening).where(Screening.id.in_(screening_ids)))}
+    return render_template(
+        "admin/attendees.html", form=form, page=page, kept=kept, links=links, screenings=screenings,
+        page_error=error_fields.get("page"), **template_values,
+    ), 422 if error_fields else 200
+
+
+@bp.route("/screenings/<int(max=2147483647):screening_id>/attendees", endpoint="attendees")
+def screening_attendees(screening_id):
+    """The attendees of one screening: search, filters, sort, keyset pages."""
+    screening = db.get_or_404(Screening, screening_id)
+    return _list_page([screening.id], {"screening": screening, "event": screening.event})
+
+
+@bp.route("/events/<int(max=2147483647):event_id>/attendees")
+def event_attendees(event_id):
+    """The attendees of every screening of an event, with a screening column."""
+    event = db.get_or_404(Event, event_id)
+    return _list_page([s.id for s in event.screenings], {"screening": None, "event": event})
+
+
+def _registration_or_404(registration_id):
+    return db.get_or_404(Registration, registration_id)
+
+
+def _other_screenings(registration):
+    return [
+        s for s in registration.screening.event.screenings
+        if s.id != registration.screening_id and not s.is_cancelled
+    ]
+
+
+def _render_registration(registration, error=None, status=200, forms=None):
+    forms = forms or {}
+    move_form = forms.get("move") or MoveForm()
+    move_form.to_screening.choices = [
+        (str(s.id), f"{s.title} · {s.starts_at.astimezone(s.event.tz):%Y-%m-%d %H:%M}") for s in _other_screenings(registration)
+    ]
+    checkin_form = forms.get("checkin") or CheckInForm()
+    ticket = registration.ticket
+    if ticket is not None and not checkin_form.seats.data:
+        checkin_form.seats.data = str(max(ticket.seats - ticket.admitted, 1))
+    return render_template(
+        "admin/registration.html", registration=registration, screening=registration.screening,
+        ticket=ticket, qr_svg=tickets.render_qr_svg(ticket.code) if ticket else "",
+        short_code=tickets.short_code(ticket.code) if ticket else "",
+        history=attendees.registration_history(registration.id), error=error,
+        resend_form=ResendForm(), cancel_form=CancelForm(), move_form=move_form, checkin_form=checkin_form,
+        can_cancel=booking.cancel_refusal(registration) is None,
+    ), status
+
+
+@bp.route("/registrations/<int(max=2147483647):registration_id>")
+def registration(registration_id):
+    """One registration: its ticket, details, history and actions."""
+    return _render_registration(_registration_or_404(registration_id))
+
+
+def _act(registration_id, form, action, success, forms=None):
+    """Run one action on a registration: 303 back with a flash, or the page again with 422."""
+    registration = _registration_or_404(registration_id)
+    if not form.validate():
+        return _render_registration(registration, EXPIRED, 422, forms)
+    try:
+        message = action(registration)
+    except InvalidInputError as failure:
+        message = " ".join(failure.fields.values())
+        db.session.rollback()
+        return _render_registration(db.session.get(Registration, registration_id), message, 422, forms)
+    except TicketingError as failure:
+        db.session.rollback()
+        return _render_registration(db.session.get(Registration, registration_id), str(failure.message), 422, forms)
+    flash(message or success, "success")
+    return redirect(url_for("admin.registration", registration_id=registration_id), 303)
+
+
+@bp.route("/registrations/<int(max=2147483647):registration_id>/resend", methods=["POST"])
+def registration_resend(registration_id):
+    """Queue the ticket e-mail again."""
+    return _act(registration_id, ResendForm(),
+                lambda r: guests.resend_ticket(r.id, user_id=current_user.id) and None,
+                "The ticket e-mail is queued and will be sent shortly.")
+
+
+@bp.route("/registrations/<int(max=2147483647):registration_id>/cancel", methods=["POST"])
+def registration_cancel(registration_id):
+    """Cancel a registration as the organizer; its seats go to the waiting list."""
+
+    def cancel(registration):
+        result = booking.cancel(registration.id, reason="organizer", user_id=current_user.id)
+        if result.promoted:
+            return f"The registration is cancelled; {len(result.promoted)} from the waiting list got a seat."
+        return None
+
+    return _act(registration_id, CancelForm(), cancel, "The registration is cancelled. The attendee is told by e-mail.")
+
+
+@bp.route("/registrations/<int(max=2147483647):registration_id>/move", methods=["POST"])
+def registration_move(registration_id):
+    """Move a registration to another screening of its event."""
+    form = MoveForm()
+
+    def move(registration):
+        allowed = {str(s.id) for s in _other_screenings(registration)}
+        if form.to_screening.data not in allowed:
+            raise InvalidInputError({"to_screening": "Please choose one of the other screenings of this event."})
+        moved = guests.move(registration.id, int(form.to_screening.data), user_id=current_user.id)
+        return f"Moved to {moved.screening.title}, {moved.screening.starts_at.astimezone(moved.screening.event.tz):%Y-%m-%d %H:%M}."
+
+    return _act(registration_id, form, move, "Moved.", {"move": form})
+
+
+@bp.route("/registrations/<int(max=2147483647):registration_id>/checkin", methods=["POST"])
+def registration_checkin(registration_id):
+    """Check a registration in by hand (logged like a scan at the door)."""
+    form = CheckInForm()
+
+    def admit(registration):
+        text = (form.seats.data or "").strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 4 and int(text) >= 1):
+            raise InvalidInputError({"seats": "People to admit must be a whole number from 1."})
+        verdict = checkin.check_in(registration.ticket.code, registration.screening_id, int(text), user_id=current_user.id)
+        if verdict.result != checkin.ADMITTED:
+            raise TicketingError(str(checkin.MESSAGES.get((verdict.result, verdict.reason), verdict.reason)))
+        return f"Checked in: {verdict.admitted_now} admitted ({verdict.ticket['admitted']} of {verdict.ticket['seats']} in)."
+
+    return _act(registration_id, form, admit, "Checked in.", {"checkin": form})
+
+
+@bp.route("/screenings/<int(max=2147483647):screening_id>/guests/new", methods=["GET", "POST"])
+def guest_new(screening_id):
+    """Add a guest by hand (press, partners): confirmed at once, from the held seats first."""
+    screening = db.get_or_404(Screening, screening_id)
+    form = GuestForm()
+    error = None
+    if request.method == "POST":
+        if not form.validate():
+            error = EXPIRED
+        else:
+            try:
+                added = guests.add_guest(screening.id, form.name.data, form.email.data, form.seats.data,
+                                         form.note.data, user_id=current_user.id)
+            except InvalidInputError as failure:
+                for name, message in failure.fields.items():
+                    if name in form:
+                        form[name].errors = [message]
+                error = "Please correct the marked fields."
+            except TicketingError as failure:
+                if failure.field in ("email", "seats"):
+                    form[failure.field].errors = [str(failure.message)]
+                error = str(failure.message)
+            else:
+                flash(f"{added.name} is added as a guest.", "success")
+                return redirect(url_for("admin.registration", registration_id=added.id), 303)
+        db.session.rollback()
+        screening = db.session.get(Screening, screening_id)
+    return render_template("admin/guest_form.html", screening=screening, form=form, error=error), 422 if error else 200

@@ -1,2 +1,208 @@
-"""Back office: people."""
-from . import bp  # noqa: F401
+"""Back office: staff accounts (add, change, deactivate, reset a password) and the audit log."""
+import json
+
+import sqlalchemy as sa
+from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
+
+from ..errors import InvalidInputError, LastAdminError, SelfDeactivationError
+from ..extensions import db
+from ..models import AuditEntry, Event, User
+from ..services import accounts, audit
+from . import bp
+from .people_forms import PasswordResetForm, UserEditForm, UserNewForm
+
+AUDIT_PAGE = 50
+EXPIRED = _l("This form had expired. Please try again.")
+CORRECT = _l("Please correct the marked fields.")
+# What the audit log says for the actions it knows; others show their code.
+ACTIONS = {
+    "user.create": _l("added a staff account"),
+    "user.update": _l("changed a staff account"),
+    "user.password_reset": _l("reset a password"),
+    "device.create": _l("created a door device token"),
+    "device.revoke": _l("revoked a door device token"),
+    "screening.release": _l("released unclaimed seats"),
+    "guests.add": _l("added guests"),
+    "registration.move": _l("moved a registration"),
+    "registration.resend": _l("resent a ticket"),
+}
+SUBJECTS = {
+    "users": _l("Staff account"),
+    "devices": _l("Door device"),
+    "events": _l("Event"),
+    "screenings": _l("Screening"),
+    "registrations": _l("Registration"),
+    "": _l("Nothing in particular"),
+}
+
+
+def _event_choices():
+    return [SelectChoice(e.id, e.name) for e in db.session.scalars(sa.select(Event).order_by(Event.name, Event.id))]
+
+
+def _put_errors(form, failure):
+    """Show a service's refusal next to the form's fields; return a message for the rest."""
+    if isinstance(failure, InvalidInputError):
+        fields = failure.fields
+    else:
+        fields = {failure.field: failure.message}
+    rest = []
+    for name, message in fields.items():
+        field = form._fields.get(name)
+        if field is None:
+            rest.append(str(message))
+        else:
+            field.errors = [*field.errors, str(message)]
+    return " ".join(rest) or str(CORRECT)
+
+
+def _form_error(form):
+    return str(EXPIRED) if form.csrf_token.errors else str(CORRECT)
+
+
+def _shown_once(user, password, created):
+    """The answer page with a generated password: shown here once, kept nowhere, not cached."""
+    response = make_response(render_template("admin/user_password.html", user=user, password=password, created=created))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/users")
+def users():
+    """List the staff accounts."""
+    listed = db.session.scalars(sa.select(User).options(selectinload(User.events)).order_by(User.email)).all()
+    return render_template("admin/users.html", users=listed)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    """Add a staff account; a password left empty is generated and shown once."""
+    form = UserNewForm()
+    form.events.choices = _event_choices()
+    error = None
+    if request.method == "POST":
+        if not form.validate():
+            error = _form_error(form)
+        else:
+            try:
+                user, generated = accounts.create_user(
+                    form.email.data, form.role.data, form.password.data or None,
+                    events=form.events.data, by_user_id=current_user.id,
+                )
+            except InvalidInputError as failure:
+                error = _put_errors(form, failure)
+            else:
+                if generated:
+                    return _shown_once(user, generated, created=True)
+                flash(_("The account %(email)s is added.", email=user.email), "success")
+                return redirect(url_for("admin.users"), 303)
+    return render_template("admin/user_new.html", form=form, error=error), 422 if error else 200
+
+
+def _edit_form(user):
+    form = UserEditForm(formdata=None, data={
+        "role": user.role, "is_active": user.is_active, "events": [e.id for e in user.events]})
+    form.events.choices = _event_choices()
+    return form
+
+
+def _edit_page(user, form, password_form, error=None, status=200):
+    return render_template(
+        "admin/user_edit.html", user=user, form=form, password_form=password_form, error=error,
+    ), status
+
+
+@bp.route("/users/<int(max=2147483647):user_id>", methods=["GET", "POST"])
+def user_edit(user_id):
+    """Change an account's role, whether it may log in, and the events of a door user."""
+    user = db.get_or_404(User, user_id)
+    if request.method == "GET":
+        return _edit_page(user, _edit_form(user), PasswordResetForm(formdata=None))
+    form = UserEditForm()
+    form.events.choices = _event_choices()
+    if not form.validate():
+        return _edit_page(user, form, PasswordResetForm(formdata=None), _form_error(form), 422)
+    was_active = user.is_active
+    try:
+        accounts.update_user(user.id, role=form.role.data, is_active=form.is_active.data,
+                             events=form.events.data, by_user_id=current_user.id)
+    except (InvalidInputError, LastAdminError, SelfDeactivationError) as failure:
+        if isinstance(failure, LastAdminError) and was_active and not form.is_active.data:
+            failure.field = "is_active"  # the refused change is the deactivation
+        error = _put_errors(form, failure)
+        db.session.rollback()
+        return _edit_page(db.get_or_404(User, user_id), form, PasswordResetForm(formdata=None), error, 422)
+    flash(_("The account %(email)s is saved.", email=user.email), "success")
+    return redirect(url_for("admin.users"), 303)
+
+
+@bp.post("/users/<int(max=2147483647):user_id>/password")
+def user_password(user_id):
+    """Reset an account's password: a typed one, or a generated one shown on the answer only."""
+    user = db.get_or_404(User, user_id)
+    form = PasswordResetForm()
+    if not form.validate():
+        error = _form_error(form)
+    else:
+        try:
+            user, generated = accounts.reset_password(user.id, form.password.data or None, by_user_id=current_user.id)
+        except InvalidInputError as failure:
+            error = _put_errors(form, failure)
+        else:
+            if generated:
+                return _shown_once(user, generated, created=False)
+            flash(_("The password of %(email)s is changed.", email=user.email), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id), 303)
+    return _edit_page(db.get_or_404(User, user_id), _edit_form(user), form, error, 422)
+
+
+def _readable(details):
+    """Turn an entry's details into (label, text) pairs for people (escaped by the template)."""
+    pairs = []
+    for key, value in (details or {}).items():
+        if isinstance(value, bool):
+            text = _("yes") if value else _("no")
+        elif isinstance(value, list):
+            text = ", ".join(str(v) for v in value) or (_("every event") if key == "events" else _("none"))
+        elif isinstance(value, dict):
+            text = json.dumps(value, ensure_ascii=False)
+        else:
+            text = str(value)
+        pairs.append((key.replace("_", " "), text))
+    return pairs
+
+
+def _before_arg():
+    raw = request.args.get("before", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 and int(raw) < 2**31 else None
+
+
+@bp.get("/audit")
+def audit_log():
+    """The audit log, newest first, 50 entries a page; filtered by the kind of subject."""
+    kinds = sorted(db.session.scalars(sa.select(AuditEntry.subject_type).distinct()).all())
+    kind = request.args.get("kind", "")
+    if kind not in kinds:
+        kind = ""
+    rows = audit.recent(limit=AUDIT_PAGE + 1, before_id=_before_arg(), subject_type=kind or None)
+    older = rows[AUDIT_PAGE - 1][0].id if len(rows) > AUDIT_PAGE else None
+    entries = [{
+        "id": entry.id,
+        "at": entry.created_at,
+        "who": email,
+        "what": ACTIONS.get(entry.action, entry.action),
+        "action": entry.action,
+        "subject": SUBJECTS.get(entry.subject_type, entry.subject_type),
+        "subject_type": entry.subject_type,
+        "subject_id": entry.subject_id,
+        "details": _readable(entry.details),
+    } for entry, email in rows[:AUDIT_PAGE]]
+    return render_template(
+        "admin/audit.html", entries=entries, kinds=[(k, SUBJECTS.get(k, k)) for k in kinds], kind=kind,
+        older=older, first_page=_before_arg() is None,
+    )

@@ -81,8 +81,8 @@ def screening(screening_id):
 
     The door polls this: it is also where unclaimed seats are released when their time comes.
     """
-    guests.release_due(screening_id)
     shown = _door_screening(screening_id)
+    guests.release_due(screening_id)  # ends the read transaction: `shown` reloads fresh
     counts = checkin.screening_counts([shown.id])[shown.id]
     since = utcnow() - timedelta(minutes=PACE_MINUTES)
     return jsonify({**_screening_json(shown, counts), "pace": {

@@ -1,13 +1,13 @@
 """Views of the public pages: parse, call one service, redirect or re-render."""
 import sqlalchemy as sa
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..errors import AlreadyCancelledError, InvalidInputError, NotFoundError, TicketingError
 from ..extensions import db, limiter
 from ..models import Event, Screening
-from ..services import booking, tickets
+from ..services import booking, posters, tickets
 from . import bp
 from .forms import ConfirmForm, SignupForm
 
@@ -30,7 +30,7 @@ limit_lookups = limiter.limit(_lookup_limit, deduct_when=_failed_lookup)
 @bp.route("/")
 def index():
     """Show the festival, or the list of festivals when there are several."""
-    events = db.session.scalars(sa.select(Event).order_by(Event.id)).all()
+    events = db.session.scalars(sa.select(Event).where(Event.is_published).order_by(Event.id)).all()
     if len(events) == 1:
         return redirect(url_for("public.event", slug=events[0].slug))
     return render_template("public/index.html", events=events)
@@ -39,9 +39,11 @@ def index():
 @bp.route("/e/<slug>")
 def event(slug):
     """Show a festival's screenings with their seats and sign-up state."""
-    festival = db.first_or_404(sa.select(Event).where(Event.slug == slug))
+    festival = db.first_or_404(sa.select(Event).where(Event.slug == slug, Event.is_published))
     screenings = db.session.scalars(
-        sa.select(Screening).where(Screening.event_id == festival.id).order_by(Screening.starts_at)
+        sa.select(Screening)
+        .where(Screening.event_id == festival.id, Screening.is_published)
+        .order_by(Screening.starts_at)
     ).all()
     return render_template(
         "public/event.html",
@@ -81,6 +83,8 @@ def screening(screening_id):
             else:
                 return _after_booking(result)
     shown = db.get_or_404(Screening, screening_id)
+    if not shown.is_visible:  # unpublished, or its event is
+        abort(404)
     form.ensure_form_key()
     return (
         render_template(
@@ -184,3 +188,24 @@ def cancel(secret):
         ),
         422 if error else 200,
     )
+
+
+# A poster's name changes with its image, so a browser may keep it for a year unasked.
+POSTER_CACHE = "public, max-age=31536000, immutable"
+
+
+@bp.route("/posters/<name>")
+def poster(name):
+    """Serve a screening's poster (a JPEG), cached for a year, with an ETag."""
+    path = posters.poster_path(name)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", conditional=True, etag=True, max_age=31536000)
+    response.headers["Cache-Control"] = POSTER_CACHE
+    return response
+
+
+@bp.app_template_global()
+def poster_size(name):
+    """(width, height) of a stored poster for its img tag, or None if there is none."""
+    return posters.poster_size(name) if name else None

@@ -1,4 +1,8 @@
-"""Staff accounts and door devices: creating them and recognising them."""
+"""Staff accounts and door devices: creating, changing and recognising them.
+
+Every change made here is written to the audit log in its own transaction (services.audit),
+without passwords, hashes or tokens.
+"""
 import hashlib
 import secrets
 
@@ -6,21 +10,25 @@ import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import write_transaction
-from ..errors import InvalidInputError, NotFoundError
+from ..errors import InvalidInputError, LastAdminError, NotFoundError, SelfDeactivationError
 from ..extensions import db
-from ..models import Device, User, utcnow
+from ..models import Device, Event, User, utcnow
+from . import audit
 from .inputs import clean_email, has_hidden_characters
 
 ROLES = ("admin", "door")
 PASSWORD_MIN = 12
+PASSWORD_MAX = 200
 # Checked against when the e-mail is unknown, so that a miss costs as much time as a hit.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
 
-def create_user(email, role, password=None):
+def create_user(email, role, password=None, events=(), by_user_id=None):
     """Create a staff account; return (user, password) where password is the generated one or None.
 
-    Raises InvalidInputError (bad e-mail, unknown role, short password, e-mail taken).
+    `events`: ids of the events a door user is limited to (none: every event). `by_user_id`:
+    the admin who creates it (None from the command line). Raises InvalidInputError (bad
+    e-mail, unknown role, short password, unknown event, e-mail taken).
     """
     errors = {}
     try:
@@ -31,17 +39,136 @@ def create_user(email, role, password=None):
         errors["role"] = f"The role must be one of: {', '.join(ROLES)}."
     generated = None
     if password is None:
-        password = generated = secrets.token_urlsafe(12)
-    elif len(password) < PASSWORD_MIN or has_hidden_characters(password):
-        errors["password"] = f"A password needs at least {PASSWORD_MIN} characters, none of them control characters."
+        password = generated = generate_password()
+    else:
+        _check_password(password, errors)
+    event_ids = _check_event_ids(events, errors)
     if errors:
         raise InvalidInputError(errors)
     with write_transaction() as session:
         if session.scalar(sa.select(User.id).where(User.email == normalized)):
             raise InvalidInputError({"email": "A staff account with this e-mail exists already."})
         user = User(email=normalized, password_hash=generate_password_hash(password), role=role)
+        user.events = _load_events(session, event_ids, role)
         session.add(user)
         session.flush()
+        audit.record(session, by_user_id, "user.create", user, email=user.email, role=role,
+                     **_events_details(user), password="generated" if generated else "typed")
+    return user, generated
+
+
+def generate_password():
+    """Return a new random password (16 characters, about 96 bits), to be shown once."""
+    return secrets.token_urlsafe(12)
+
+
+def _check_password(password, errors):
+    if (not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX
+            or has_hidden_characters(password)):
+        errors["password"] = (f"A password needs at least {PASSWORD_MIN} characters (at most {PASSWORD_MAX}), "
+                              "none of them control characters.")
+
+
+def _check_event_ids(events, errors):
+    """Return the event ids as a sorted list, or None after noting an error."""
+    ids = set()
+    for raw in events or ():
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < 2**31:
+            errors["events"] = "Choose events from the list."
+            return None
+        ids.add(raw)
+    return sorted(ids)
+
+
+def _load_events(session, event_ids, role):
+    """Return the Event rows of `event_ids`; admins work at every door, so they get none."""
+    if role == "admin" or not event_ids:
+        return []
+    found = session.scalars(sa.select(Event).where(Event.id.in_(event_ids)).order_by(Event.id)).all()
+    if len(found) != len(event_ids):
+        raise InvalidInputError({"events": "One of the chosen events does not exist (any more)."})
+    return list(found)
+
+
+def _events_details(user):
+    return {"event_ids": [e.id for e in user.events], "events": [e.name for e in user.events]}
+
+
+def _lock_active_admins(session):
+    """Return the ids of the active admins, their rows locked in id order.
+
+    Two admins demoting each other at once then run one after the other, and the second sees
+    the first's change (PostgreSQL re-checks a locked row; SQLite runs one writer at a time).
+    """
+    return set(session.scalars(
+        sa.select(User.id).where(User.role == "admin", User.is_active.is_(True))
+        .order_by(User.id).with_for_update()
+    ).all())
+
+
+def update_user(user_id, role=None, is_active=None, events=None, by_user_id=None):
+    """Change a staff account's role, whether it is active, and the events of a door user.
+
+    None leaves a value as it is; `events=[]` lets a door user work at every event. A
+    deactivated user's sessions stop working at their next request. Returns the user.
+    Raises NotFoundError, InvalidInputError, LastAdminError (the last active admin would be
+    demoted or deactivated), SelfDeactivationError.
+    """
+    errors = {}
+    if role is not None and role not in ROLES:
+        errors["role"] = f"The role must be one of: {', '.join(ROLES)}."
+    if is_active is not None and not isinstance(is_active, bool):
+        errors["is_active"] = "Say whether the account is active: yes or no."
+    event_ids = _check_event_ids(events, errors) if events is not None else None
+    if errors:
+        raise InvalidInputError(errors)
+    with write_transaction() as session:
+        admins = _lock_active_admins(session)
+        user = session.execute(
+            sa.select(User).where(User.id == user_id).with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if user is None:
+            raise NotFoundError(f"No staff account has the id {user_id}.")
+        new_role = user.role if role is None else role
+        new_active = user.is_active if is_active is None else is_active
+        if user.is_active and not new_active and user_id == by_user_id:
+            raise SelfDeactivationError()
+        if user.id in admins and not (new_role == "admin" and new_active) and admins == {user.id}:
+            raise LastAdminError()
+        before = {"role": user.role, "is_active": user.is_active, **_events_details(user)}
+        user.role, user.is_active = new_role, new_active
+        if event_ids is not None or new_role == "admin":
+            user.events = _load_events(session, event_ids or [], new_role)
+        after = {"role": user.role, "is_active": user.is_active, **_events_details(user)}
+        changed = {key: value for key, value in after.items() if before[key] != value}
+        if changed:
+            session.flush()
+            audit.record(session, by_user_id, "user.update", user, email=user.email, **changed)
+        return user
+
+
+def reset_password(user_id, new_password=None, by_user_id=None):
+    """Set a staff account's password; return (user, password generated or None).
+
+    Without `new_password` one is generated, to be shown once and never stored in clear.
+    Raises NotFoundError, InvalidInputError.
+    """
+    generated = None
+    errors = {}
+    if new_password is None or new_password == "":
+        new_password = generated = generate_password()
+    else:
+        _check_password(new_password, errors)
+    if errors:
+        raise InvalidInputError(errors)
+    with write_transaction() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFoundError(f"No staff account has the id {user_id}.")
+        user.password_hash = generate_password_hash(new_password)
+        audit.record(session, by_user_id, "user.password_reset", user, email=user.email,
+                     password="generated" if generated else "typed")
     return user, generated
 
 
@@ -64,7 +191,7 @@ def _hash_token(token):
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_device(name):
+def create_device(name, by_user_id=None):
     """Register a door device; return (device, token). The token is shown once, stored hashed."""
     name = (name or "").strip()
     if not name or len(name) > 100 or has_hidden_characters(name):
@@ -74,6 +201,7 @@ def create_device(name):
         device = Device(name=name, token_hash=_hash_token(token))
         session.add(device)
         session.flush()
+        audit.record(session, by_user_id, "device.create", device, name=name)
     return device, token
 
 
@@ -86,11 +214,13 @@ def device_for_token(token):
     ).scalar_one_or_none()
 
 
-def revoke_device(device_id):
+def revoke_device(device_id, by_user_id=None):
     """Revoke a device's token. Raises NotFoundError."""
     with write_transaction() as session:
         device = session.get(Device, device_id)
         if device is None:
             raise NotFoundError(f"No device has the id {device_id}.")
-        device.revoked_at = device.revoked_at or utcnow()
+        if device.revoked_at is None:
+            device.revoked_at = utcnow()
+            audit.record(session, by_user_id, "device.revoke", device, name=device.name)
         return device

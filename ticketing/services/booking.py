@@ -26,8 +26,8 @@ from ..errors import (
     TicketUsedError,
 )
 from ..extensions import db
-from ..models import OutboxMessage, Registration, RegistrationStatus, Screening, Ticket, utcnow
-from . import tickets
+from ..models import Event, OutboxMessage, Registration, RegistrationStatus, Screening, Ticket, utcnow
+from . import audit, tickets
 from .inputs import clean_email, clean_signup
 from .notifications import notify
 
@@ -125,10 +125,14 @@ def _check_open(screening, now):
 
 
 def _lock_screening(session, screening_id):
+    # FOR NO KEY UPDATE on PostgreSQL: it serialises the screening's writers like FOR UPDATE, but
+    # lets an insert that references the screening (a door scan's log row, whose foreign key check
+    # takes FOR KEY SHARE) through; FOR UPDATE deadlocked a release or cancellation waiting for a
+    # registration against the scan holding that registration and waiting for the screening.
     screening = session.execute(
         sa.select(Screening)
         .where(Screening.id == screening_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if screening is None:
@@ -153,9 +157,14 @@ _BOOKING_CHECKS = sa.select(
     .scalar_subquery()
     .label("existing_id"),
     sa.exists().where(_R.form_key == sa.bindparam("form_key")).label("form_key_taken"),
+    # An unpublished event hides its screenings from sign-up too.
+    sa.select(Event.__table__.c.is_published)
+    .where(Event.__table__.c.id == _S.event_id)
+    .scalar_subquery()
+    .label("event_published"),
 ).where(_S.id == sa.bindparam("screening_id"))
 _REGISTRATION = sa.select(Registration.__table__).where(_R.id == sa.bindparam("id"))
-_LOCK_SCREENING = sa.select(_S.id).where(_S.id == sa.bindparam("screening_id")).with_for_update()
+_LOCK_SCREENING = sa.select(_S.id).where(_S.id == sa.bindparam("screening_id")).with_for_update(key_share=True)
 # The public never takes the seats held back for guests (services.guests takes those).
 _TAKE_SEATS = (
     sa.update(Screening.__table__)
@@ -220,7 +229,7 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now):
         _BOOKING_CHECKS,
         {"screening_id": screening_id, "email_normalized": email_normalized, "form_key": form_key or ""},
     ).one_or_none()
-    if screening is None or not screening.is_published:
+    if screening is None or not screening.is_published or not screening.event_published:
         raise NotFoundError()
     name, email, email_normalized, seats = clean_signup(name, email, seats, screening.max_seats)
     _check_open(screening, now)
@@ -298,10 +307,11 @@ def cancel_refusal(registration, now=None):
     return None
 
 
-def cancel(registration_id, now=None, reason="attendee"):
+def cancel(registration_id, now=None, reason="attendee", user_id=None):
     """Cancel a registration and give its seats to the waiting list (R7).
 
     `reason` is attendee or organizer; it is kept with the registration and picks the message.
+    An organizer's cancellation (`user_id` given, or reason organizer) is written to the audit log.
     Raises NotFoundError, AlreadyCancelledError, TicketUsedError, ScreeningStartedError.
     """
     now = now or utcnow()
@@ -331,6 +341,9 @@ def cancel(registration_id, now=None, reason="attendee"):
         registration.cancel_reason = reason
         notify(session, registration, "cancelled")
         promoted = promote_waitlist(session, screening)
+        if user_id is not None or reason == "organizer":
+            audit.record(session, user_id, "registration.cancel", registration, reason=reason,
+                         seats=registration.seats, promoted=len(promoted))
         return CancelResult(registration, promoted)
 
 

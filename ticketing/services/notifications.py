@@ -1,5 +1,9 @@
 """Messages to attendees, recorded in the outbox in the caller's transaction."""
-from ..models import OutboxMessage, utcnow
+import sqlalchemy as sa
+
+from ..models import OutboxMessage, Registration, UTCDateTime, utcnow
+
+_CHUNK = 5000  # ids per statement: SQLite allows 32,766 bound values
 
 _INSERT = OutboxMessage.__table__.insert()
 
@@ -24,3 +28,23 @@ def notify(session, registration, kind, now=None):
          "locale": registration.locale, "created_at": now or utcnow(), "sent_at": None,
          "attempts": 0, "last_error": ""},
     )
+
+
+def notify_many(session, registration_ids, kind, now=None):
+    """Record a message of `kind` to each of `registration_ids` that has an e-mail address, in
+    one statement in the session's transaction."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown message kind {kind!r}")
+    if not registration_ids:
+        return
+    r = Registration.__table__.c
+    for start in range(0, len(registration_ids), _CHUNK):
+        chunk = registration_ids[start:start + _CHUNK]
+        session.connection().execute(
+            _INSERT.from_select(
+                ["kind", "registration_id", "recipient", "locale", "created_at", "attempts", "last_error"],
+                sa.select(sa.literal(kind), r.id, r.email, r.locale, sa.literal(now or utcnow(), UTCDateTime),
+                          sa.literal(0), sa.literal(""))
+                .where(r.id.in_(chunk), r.email != ""),
+            )
+        )

@@ -39,3 +39,11 @@ class RevokeForm(FlaskForm):
     """A button that revokes a device's token."""
 
     submit = SubmitField(_l("Revoke"))
+
+
+class WalkinForm(FlaskForm):
+    """Someone at the door without a booking: a name if they give one, and their seats."""
+
+    name = StringField(_l("Name (optional)"), id="walkin-name", render_kw={"maxlength": 200, "autocomplete": "off"})
+    seats = StringField(_l("Seats"), id="walkin-seats", default="1", render_kw={"inputmode": "numeric", "maxlength": 3, "autocomplete": "off"})
+    submit = SubmitField(_l("Admit a walk-in"))

@@ -8,12 +8,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..errors import InvalidInputError, NotFoundError
+from ..errors import InvalidInputError, NoSeatsError, NotFoundError, ScreeningCancelledError
 from ..extensions import db, limiter, login_manager
-from ..models import Device, Screening, User
+from ..models import Device, Registration, RegistrationSource, Screening, User
 from ..services import accounts, checkin, guests
 from . import bp
-from .forms import DeviceForm, LoginForm, LogoutForm, RevokeForm, ScanForm
+from .forms import DeviceForm, LoginForm, LogoutForm, RevokeForm, ScanForm, WalkinForm
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # Front-end files from npm (package-lock.json), served by the app itself: never from a CDN.
@@ -117,11 +117,53 @@ def door(screening_id):
             except InvalidInputError as failure:
                 error = " ".join(failure.fields.values())
     form.code.data = ""
+    return _door_page(shown, form=form, verdict=verdict, error=error, walkin=_shown_walkin(shown))
+
+
+def _shown_walkin(shown):
+    """The walk-in just added by the form without JavaScript (?walkin=<id>), shown as the verdict."""
+    raw = request.args.get("walkin", "")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
+        return None
+    registration = db.session.get(Registration, int(raw))
+    if registration is None or registration.screening_id != shown.id or registration.source != RegistrationSource.WALKIN.value:
+        return None
+    return registration
+
+
+def _door_page(shown, status=200, form=None, walkin_form=None, **values):
+    """Render the door page of `shown` with its counts; `values` go to the template."""
     confirmed, waiting, inside, free = checkin.screening_counts([shown.id])[shown.id]
     return render_template(
-        "staff/door.html", screening=shown, form=form, verdict=verdict, error=error,
+        "staff/door.html", screening=shown, form=form or ScanForm(formdata=None),
+        walkin_form=walkin_form or WalkinForm(formdata=None),
         confirmed=confirmed, inside=inside, waiting=waiting, free=max(free, 0), messages=checkin.MESSAGES,
-    )
+        release_at=guests.release_time(shown), **{"verdict": None, "error": None, "walkin": None, **values},
+    ), status
+
+
+@bp.post("/door/<int(max=2147483647):screening_id>/walkin")
+@login_required
+def door_walkin(screening_id):
+    """Seat and admit a walk-in without JavaScript; then show the door with the verdict (303)."""
+    shown = db.get_or_404(Screening, screening_id)
+    if not current_user.may_work_at(shown.event_id):
+        abort(403)
+    form = WalkinForm()
+    status = 422
+    if not form.validate():
+        form.seats.errors = [_("This form had expired. Please try again.")]
+    else:
+        try:
+            registration = guests.add_walkin(shown.id, form.name.data or "", form.seats.data or "1", user_id=current_user.id)
+        except InvalidInputError as failure:
+            for name, message in failure.fields.items():
+                getattr(form, name, form.seats).errors = [message]
+        except (NoSeatsError, ScreeningCancelledError) as failure:
+            form.seats.errors, status = [str(failure.message)], 409
+        else:
+            return redirect(url_for("staff.door", screening_id=shown.id, walkin=registration.id), 303)
+    return _door_page(shown, status=status, walkin_form=form)
 
 
 @bp.route("/vendor/<name>")
@@ -147,7 +189,7 @@ def devices():
             error = _("This form had expired. Please try again.")
         else:
             try:
-                _device, token = accounts.create_device(form.name.data)
+                _device, token = accounts.create_device(form.name.data, by_user_id=current_user.id)
             except InvalidInputError as failure:
                 error = " ".join(failure.fields.values())
     listed = db.session.scalars(sa.select(Device).order_by(Device.id)).all()
@@ -163,7 +205,7 @@ def revoke_device(device_id):
     if not RevokeForm().validate():
         abort(400)
     try:
-        device = accounts.revoke_device(device_id)
+        device = accounts.revoke_device(device_id, by_user_id=current_user.id)
     except NotFoundError:
         abort(404)
     flash(_("The token of %(name)s is revoked.", name=device.name), "info")

@@ -191,7 +191,7 @@
 
   // The field keeps the focus, so that a keyboard-like scanner always types into it.
   document.addEventListener("click", (event) => {
-    if (!event.target.closest("button, a, input, video")) input.focus();
+    if (!event.target.closest("button, a, input, label, video, .walkin")) input.focus();
   });
 
   undoButton.addEventListener("click", async () => {
@@ -218,6 +218,7 @@
       document.getElementById("count-in").textContent = data.people_in;
       document.getElementById("count-confirmed").textContent = data.seats_confirmed;
       document.getElementById("count-capacity").textContent = data.capacity;
+      showSeats(data);
       const pace = document.getElementById("pace");
       const rate = data.pace.admitted / data.pace.minutes;
       if (rate <= 0) {
@@ -233,6 +234,63 @@
       if (!error.data) setOnline(false);
     }
   }
+  // Free seats, seats held for guests, and the release of unclaimed seats before the film.
+  const walkinForm = document.getElementById("walkin-form");
+  const walkinButton = document.getElementById("walkin-add");
+  const walkinState = document.getElementById("walkin-state");
+  let seatsFree = Number(document.getElementById("count-free").textContent);
+
+  function showSeats(data) {
+    seatsFree = data.seats_free;
+    document.getElementById("count-free").textContent = data.seats_free;
+    document.getElementById("count-held").textContent = data.seats_held;
+    document.getElementById("held-line").hidden = !data.seats_held;
+    const release = document.getElementById("release");
+    release.hidden = !data.release_at;
+    if (data.release_at) release.textContent = data.released ? text.released : fill(text.release_at, { time: clock(data.release_at) });
+    walkinButton.disabled = data.seats_free <= 0;
+    if (data.seats_free <= 0) walkinState.textContent = text.no_seats;
+    else if (walkinState.textContent === text.no_seats) walkinState.textContent = "";
+  }
+
+  function walkinRefused(message) {
+    walkinState.textContent = message;
+    verdict.dataset.state = "not_valid";
+    verdict.replaceChildren(line("verdict-title", text.walkin_refused), line("verdict-detail", message));
+    actions.replaceChildren();
+    signal("not_valid");
+  }
+
+  walkinForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const name = document.getElementById("walkin-name");
+    const seats = document.getElementById("walkin-seats");
+    walkinButton.disabled = true;
+    try {
+      const result = await api("POST", `/screenings/${screening}/walkins`, { name: name.value.trim(), seats: seats.value.trim() || "1" });
+      setOnline(true);
+      const n = result.registration.seats;
+      verdict.dataset.state = "admitted";
+      verdict.replaceChildren(line("verdict-title", fill(n === 1 ? text.walkin_one : text.walkin_many, { n })),
+        line("verdict-name", result.registration.name));
+      actions.replaceChildren();
+      walkinState.textContent = "";
+      name.value = "";
+      seats.value = "1";
+      document.getElementById("count-free").textContent = result.seats_free;
+      seatsFree = result.seats_free;
+      signal("admitted");
+      refreshCounts();
+    } catch (error) {
+      if (!error.data) setOnline(false);
+      const fields = (error.data && error.data.error && error.data.error.fields) || {};
+      walkinRefused(Object.values(fields).join(" ") || error.message);
+    } finally {
+      walkinButton.disabled = seatsFree <= 0;
+      input.focus();
+    }
+  });
+
   setInterval(refreshCounts, 3000);
   refreshCounts();
 

@@ -1,0 +1,68 @@
+"""An organizer sets up a festival in a real browser (Debian's Chromium driven by Playwright).
+
+Run alone with the Chromium lock: flock /tmp/chromium.lock .venv/bin/python -m pytest tests/test_events_browser.py
+"""
+import re
+
+import sqlalchemy as sa
+
+from browser_support import assert_accessible_on_a_phone
+from ticketing.extensions import db
+from ticketing.models import Event, Screening
+from ticketing.services.accounts import create_user
+
+PASSWORD = "a long enough secret"
+
+
+def log_in_as_organizer(app, page, base):
+    with app.app_context():
+        create_user("organizer@example.org", "admin", PASSWORD)
+    page.goto(base + "/admin/")
+    page.get_by_label("Email").fill("organizer@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+
+def test_an_organizer_sets_up_a_screening_and_the_public_sees_it(live, page):
+    app, base = live
+    log_in_as_organizer(app, page, base)
+    page.get_by_role("link", name="New event").click()
+    page.get_by_label("Name", exact=True).fill("Kazakh Film Week")
+    page.get_by_label("Web address name").fill("kazakh-film-week")
+    page.get_by_label("Time zone").fill("Europe/Brussels")
+    page.get_by_label("Venue").fill("Cinema Nova")
+    page.get_by_role("button", name="Save the event").click()
+    assert page.get_by_text("The event Kazakh Film Week is created").is_visible()
+
+    page.get_by_role("link", name="Add a screening").first.click()
+    page.get_by_label("Title", exact=True).fill("Baqyt Qushağynda")
+    page.get_by_label("Starts at").fill("2030-05-01T19:30")  # the festival's local time
+    page.get_by_label("Capacity").fill("80")
+    page.get_by_label("Published: shown on the public pages").check()
+    page.get_by_role("button", name="Save the screening").click()
+    assert page.get_by_text("The screening Baqyt Qushağynda is saved").is_visible()
+
+    page.get_by_role("button", name="Publish Kazakh Film Week").click()
+    assert page.get_by_text("Kazakh Film Week is published").is_visible()
+
+    page.goto(base + "/e/kazakh-film-week")
+    assert page.get_by_role("heading", name="Baqyt Qushağynda").is_visible()
+    shown = page.locator(".when time").first.inner_text()
+    assert re.search(r"May 1, 2030|1 May 2030", shown) and re.search(r"7:30\s?PM|19:30", shown), shown
+    with app.app_context():
+        event = db.session.scalar(sa.select(Event).where(Event.slug == "kazakh-film-week"))
+        starts = db.session.scalar(sa.select(Screening.starts_at).where(Screening.event_id == event.id))
+    assert event.is_published and starts.isoformat() == "2030-05-01T17:30:00+00:00"
+
+
+def test_the_screening_form_is_accessible_on_a_phone(live, page):
+    app, base = live
+    log_in_as_organizer(app, page, base)
+    with app.app_context():
+        event_id = db.session.scalar(sa.select(Event.id))
+    page.goto(f"{base}/admin/events/{event_id}/screenings/new")
+    assert_accessible_on_a_phone(page, "new screening form")
+    page.get_by_role("button", name="Save the screening").click()  # empty: errors by the fields
+    assert page.get_by_text("The title is required.").is_visible()
+    assert_accessible_on_a_phone(page, "screening form with errors")

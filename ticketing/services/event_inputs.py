@@ -1,0 +1,165 @@
+"""What an organizer may type for an event or a screening: one cleaner per kind of field (R9).
+
+Each cleaner takes the raw value (text from a form, or a typed value from code), returns the
+value to store, or records a message for the field in `errors` and returns None.
+"""
+import re
+import unicodedata
+from datetime import datetime, timezone
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from .inputs import clean_email, has_hidden_characters
+from .schedule import local_to_utc
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_DIGITS = re.compile(r"[0-9]{1,9}")
+_LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
+TEXT_MAX = 5000  # descriptions
+_TRUE = {"1", "y", "yes", "on", "true"}
+_FALSE = {"", "0", "n", "no", "off", "false"}
+
+
+@lru_cache(maxsize=1)
+def time_zones():
+    """Map each IANA zone name, casefolded, to its spelling: the zones an event may use."""
+    return {name.casefold(): name for name in available_timezones() if "/" in name or name == "UTC"}
+
+
+def text(raw, field, errors, maximum, required=False, multiline=False, what="This field"):
+    """Return the text stripped and NFC-normalised; refuse control characters and long text."""
+    if raw is None:
+        raw = ""
+    if not isinstance(raw, str):
+        errors[field] = f"{what} must be text."
+        return None
+    value = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    # Line breaks and tabs belong in a description; every other control character is refused
+    # (PostgreSQL refuses NUL outright, and invisible characters disguise text).
+    visible = value.replace("\n", "").replace("\t", "") if multiline else value
+    if has_hidden_characters(visible):
+        errors[field] = f"{what} contains control or invisible characters. Please type it again."
+    elif len(value) > maximum:
+        errors[field] = f"{what} is too long: at most {maximum} characters, not {len(value)}."
+    elif required and not value:
+        errors[field] = f"{what} is required."
+    else:
+        return value
+    return None
+
+
+def slug(raw, field, errors):
+    """Return a web address name: lowercase letters, digits and single dashes."""
+    value = text(raw, field, errors, 80, required=True, what="The web address name")
+    if value is None:
+        return None
+    value = value.lower() if value.isascii() else value
+    if not SLUG.fullmatch(value):
+        errors[field] = (
+            "Use only lowercase letters a-z, digits and dashes between them, "
+            "for example days-of-kazakh-cinema."
+        )
+        return None
+    return value
+
+
+def time_zone(raw, field, errors):
+    """Return an IANA time zone name (Europe/Brussels), spelt as the database spells it."""
+    value = text(raw, field, errors, 64, required=True, what="The time zone")
+    if value is None:
+        return None
+    found = time_zones().get(value.casefold())
+    if found is None:
+        errors[field] = "Choose a time zone from the list, such as Europe/Brussels."
+    return found
+
+
+def email(raw, field, errors):
+    """Return an optional e-mail address as typed, or "" for none."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return ""
+    try:
+        return clean_email(raw)[0]
+    except ValueError as error:
+        errors[field] = str(error)
+        return None
+
+
+def whole(raw, field, errors, minimum, maximum, required=False, what="This number"):
+    """Return a whole number from `minimum` to `maximum`; None for an empty optional field."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if required:
+            errors[field] = f"{what} is required: a whole number from {minimum} to {maximum}."
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        errors[field] = f"{what} must be a whole number from {minimum} to {maximum}."
+        return None
+    value_text = str(raw).strip()
+    # At most nine digits: int() of a very long string is slow, and the range says no anyway.
+    if not (value_text.isascii() and _DIGITS.fullmatch(value_text.lstrip("0") or "0")):
+        errors[field] = f"{what} must be a whole number from {minimum} to {maximum}."
+        return None
+    value = int(value_text)
+    if not minimum <= value <= maximum:
+        errors[field] = f"{what} must be from {minimum} to {maximum}."
+        return None
+    return value
+
+
+def flag(raw, field, errors):
+    """Return a yes/no value from a checkbox (absent means no)."""
+    if raw is None or isinstance(raw, bool):
+        return bool(raw)
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+        return raw.strip().lower() in _TRUE
+    errors[field] = "Choose yes or no."
+    return None
+
+
+def local_time(raw, field, errors, tz, required=False, what="This time"):
+    """Return the aware UTC time of a wall-clock time typed in the event's zone `tz`.
+
+    Text like 2027-03-18T19:30 (a datetime-local input) or 2027-03-18 19:30; a naive datetime is
+    read as local time too, an aware one is taken as it is. A time that the clocks skip (a
+    daylight-saving gap) is refused; one they pass twice is taken at its first occurrence,
+    before the clocks go back (services.schedule.local_to_utc).
+    """
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if required:
+            errors[field] = f"{what} is required: a date and a time, such as 2027-03-18 19:30."
+        return None
+    if isinstance(raw, datetime):
+        local = raw
+    elif isinstance(raw, str) and len(raw) <= 40:
+        local = None
+        for pattern in _LOCAL_FORMATS:
+            try:
+                local = datetime.strptime(raw.strip(), pattern)
+                break
+            except ValueError:
+                continue
+    else:
+        local = None
+    if local is None:
+        errors[field] = f"{what} must be a date and a time, such as 2027-03-18 19:30."
+        return None
+    if local.tzinfo is not None:
+        return local.astimezone(timezone.utc)
+    if not 2000 <= local.year <= 2100:
+        errors[field] = f"{what} must fall between the years 2000 and 2100."
+        return None
+    try:
+        return local_to_utc(local.replace(second=0, microsecond=0), tz)
+    except ValueError:
+        errors[field] = (
+            f"{local:%Y-%m-%d %H:%M} does not exist in {tz}: the clocks jump forward that night. "
+            "Choose a time before or after the change."
+        )
+        return None
+
+
+def local_input(value, tz):
+    """Format an aware time as a datetime-local input value in zone `tz` ("" for None)."""
+    if value is None:
+        return ""
+    return value.astimezone(tz).strftime("%Y-%m-%dT%H:%M")

@@ -190,6 +190,24 @@ def test_resetting_a_password_retires_the_old_one(app, admin, door_user):
     assert login(app.test_client(), "door@example.org", NEW_PASSWORD).status_code == 303
 
 
+def test_resetting_a_password_ends_the_sessions_opened_with_the_old_one(app, admin, door_user):
+    door = app.test_client()
+    login(door, "door@example.org")
+    assert door.get("/staff/").status_code == 200
+    client, _ = admin
+    post_form(client, f"/admin/users/{door_user}/password", {"password": NEW_PASSWORD}, f"/admin/users/{door_user}")
+    response = door.get("/staff/")
+    assert response.status_code == 302 and "/staff/login" in response.location
+    assert door.get("/api/v1/screenings").status_code == 401
+
+
+def test_an_admin_resetting_their_own_password_stays_logged_in(app, admin):
+    client, admin_id = admin
+    response = post_form(client, f"/admin/users/{admin_id}/password", {"password": NEW_PASSWORD}, f"/admin/users/{admin_id}")
+    assert response.status_code == 303
+    assert client.get("/admin/users").status_code == 200
+
+
 def test_a_generated_reset_password_is_shown_once_and_works(app, admin, door_user):
     client, _ = admin
     response = post_form(client, f"/admin/users/{door_user}/password", {"password": ""}, f"/admin/users/{door_user}")

@@ -1,5 +1,6 @@
 """Tables and their invariants: no HTTP, no commits, no QR codes, no mail."""
 import enum
+import hashlib
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -168,6 +169,7 @@ class Registration(db.Model):
         # The organizer's lists sort by name and by sign-up time.
         sa.Index("ix_registrations_name", "screening_id", "name_normalized"),
         sa.Index("ix_registrations_created", "screening_id", "created_at"),
+        sa.Index("ix_registrations_seats", "screening_id", "seats", "id"),
         sa.CheckConstraint("source IN ('public', 'guest', 'walkin')", name="source_known"),
     )
 
@@ -260,7 +262,14 @@ class User(db.Model):
     is_anonymous = False
 
     def get_id(self):
-        return str(self.id)
+        """The session's user id: the row id and a stamp of the password, so that changing the
+        password ends the sessions opened with the old one (see staff.views.load_user)."""
+        return f"{self.id}.{self.password_stamp}"
+
+    @property
+    def password_stamp(self):
+        """A short digest of the password hash: it changes with the password, reveals nothing."""
+        return hashlib.sha256(f"session:{self.password_hash}".encode()).hexdigest()[:16]
 
     @property
     def is_admin(self):

@@ -2,14 +2,16 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
+C = SelectChoice
 STATUS_CHOICES = [
-    ("", "All"), ("confirmed", "Confirmed"), ("waitlisted", "Waiting list"), ("cancelled", "Cancelled"),
-    ("checked_in", "Checked in"), ("not_in", "Confirmed, not yet in"),
+    C("", "All"), C("confirmed", "Confirmed"), C("waitlisted", "Waiting list"), C("cancelled", "Cancelled"),
+    C("checked_in", "Checked in"), C("not_in", "Confirmed, not yet in"),
 ]
-SOURCE_CHOICES = [("", "Any"), ("public", "Public sign-up"), ("guest", "Guests"), ("walkin", "Walk-ins")]
-SORT_CHOICES = [("name", "Name"), ("newest", "Newest sign-up first"), ("oldest", "Oldest sign-up first"),
-                ("seats", "Most seats first")]
+SOURCE_CHOICES = [C("", "Any"), C("public", "Public sign-up"), C("guest", "Guests"), C("walkin", "Walk-ins")]
+SORT_CHOICES = [C("name", "Name"), C("newest", "Newest sign-up first"), C("oldest", "Oldest sign-up first"),
+                C("seats", "Most seats first")]
 
 
 class AttendeeFilterForm(FlaskForm):

@@ -3,6 +3,7 @@ and guests added by hand."""
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..errors import InvalidInputError, TicketingError
 from ..extensions import db
@@ -74,7 +75,8 @@ def _render_registration(registration, error=None, status=200, forms=None):
     forms = forms or {}
     move_form = forms.get("move") or MoveForm()
     move_form.to_screening.choices = [
-        (str(s.id), f"{s.title} · {s.starts_at.astimezone(s.event.tz):%Y-%m-%d %H:%M}") for s in _other_screenings(registration)
+        SelectChoice(str(s.id), f"{s.title} · {s.starts_at.astimezone(s.event.tz):%Y-%m-%d %H:%M}")
+        for s in _other_screenings(registration)
     ]
     checkin_form = forms.get("checkin") or CheckInForm()
     ticket = registration.ticket

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
@@ -154,6 +154,8 @@ def user_password(user_id):
         except InvalidInputError as failure:
             error = _put_errors(form, failure)
         else:
+            if user.id == current_user.id:
+                login_user(user)  # a new password ends other sessions, not the one changing it
             if generated:
                 return _shown_once(user, generated, created=False)
             flash(_("The password of %(email)s is changed.", email=user.email), "success")

@@ -10,7 +10,6 @@ import hashlib
 import os
 import re
 import tempfile
-import warnings
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -83,28 +82,28 @@ def render_poster(data):
     not_an_image = "This file is not an image we can read (JPEG, PNG, WebP or GIF), or it is damaged."
     too_big = (f"This image has too many pixels (more than {MAX_PIXELS // 1_000_000} million). "
                "Please upload a smaller one.")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(BytesIO(data)) as probe:
-                if probe.format not in FORMATS:
-                    _refuse(not_an_image)
-                if probe.width * probe.height > MAX_PIXELS:
-                    _refuse(too_big)
-                probe.verify()  # checks the file's structure; the image must be opened again
-            with Image.open(BytesIO(data)) as image:
-                image.draft("RGB", (BOX[0] * 2, BOX[1] * 2))  # JPEG: decode at a smaller scale
-                image.load()  # a truncated file fails here
-                upright = ImageOps.exif_transpose(image)
-                picture = _rgb(upright)
-                picture.thumbnail(BOX, Image.Resampling.LANCZOS)
-                out = BytesIO()
-                picture.save(out, "JPEG", quality=85, optimize=True, progressive=True)
-                return out.getvalue()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            _refuse(too_big)
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError):
-            _refuse(not_an_image)
+    # The pixel count is checked from the header before anything is decoded; Pillow's own
+    # decompression-bomb guard stands behind it (no process-wide warning filters: threads).
+    try:
+        with Image.open(BytesIO(data)) as probe:
+            if probe.format not in FORMATS:
+                _refuse(not_an_image)
+            if probe.width * probe.height > MAX_PIXELS:
+                _refuse(too_big)
+            probe.verify()  # checks the file's structure; the image must be opened again
+        with Image.open(BytesIO(data)) as image:
+            image.draft("RGB", (BOX[0] * 2, BOX[1] * 2))  # JPEG: decode at a smaller scale
+            image.load()  # a truncated file fails here
+            upright = ImageOps.exif_transpose(image)
+            picture = _rgb(upright)
+            picture.thumbnail(BOX, Image.Resampling.LANCZOS)
+            out = BytesIO()
+            picture.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+            return out.getvalue()
+    except Image.DecompressionBombError:
+        _refuse(too_big)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError):
+        _refuse(not_an_image)
 
 
 def _rgb(image):

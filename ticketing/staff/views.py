@@ -1,4 +1,5 @@
 """Views of the staff pages: parse, call one service, redirect or re-render."""
+import hmac
 from functools import wraps
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -38,9 +39,12 @@ def admin_required(view):
 
 @login_manager.user_loader
 def load_user(user_id):
-    """Return the active staff user of a session, or None."""
-    user = db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
-    return user if user is not None and user.is_active else None
+    """Return the active staff user of a session, or None (also after a password change)."""
+    row_id, _, stamp = str(user_id).partition(".")
+    user = db.session.get(User, int(row_id)) if row_id.isdigit() and len(row_id) < 10 else None
+    if user is None or not user.is_active or not hmac.compare_digest(stamp, user.password_stamp):
+        return None
+    return user
 
 
 def _login_limit():

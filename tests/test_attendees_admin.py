@@ -194,6 +194,21 @@ def test_bad_filter_and_cursor_get_422(app, admin, client, hall):
     assert bad_cursor.status_code == 422 and "out of date" in bad_cursor.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("sort,cursor", [
+    ("name", ["name", "x", 10**30]),  # an id no database integer holds
+    ("seats", ["seats", 10**30, 1]),
+    ("name", "[" * 5000),  # nesting deep enough to exhaust the JSON parser's recursion
+])
+def test_a_forged_page_link_gets_422(app, admin, client, hall, sort, cursor):
+    import base64
+    import json
+
+    raw = (cursor if isinstance(cursor, str) else json.dumps(cursor)).encode()
+    after = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    response = client.get(f"/admin/screenings/{hall[0]}/attendees", query_string={"sort": sort, "after": after})
+    assert response.status_code == 422 and "out of date" in response.get_data(as_text=True)
+
+
 # The registration's page
 
 def test_registration_page_shows_the_qr_of_its_code(app, admin, client, hall):

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from ticketing.demo import festival_monday
 from ticketing.extensions import db
-from ticketing.models import Event, Screening
+from ticketing.models import AuditEntry, Event, Screening
 
 
 def test_demo_loads_the_festival_once(app):
@@ -37,6 +37,8 @@ def test_screenings_create_prints_the_id_last_and_stores_utc(app, make_event):
         screening = db.session.get(Screening, screening_id)
         assert screening.starts_at == datetime(2030, 7, 10, 18, 30, tzinfo=timezone.utc)
         assert (screening.capacity, screening.max_seats) == (80, 3)
+        assert screening.is_published  # the command line publishes at once, unlike the back office
+        assert db.session.scalar(sa.select(AuditEntry.action).where(AuditEntry.subject_id == screening_id)) == "screening.create"
 
 
 def test_screenings_create_refuses_bad_values(app, make_event):
@@ -45,7 +47,7 @@ def test_screenings_create_refuses_bad_values(app, make_event):
     cases = [
         (["--starts-at", "2030-03-31 02:30", "--capacity", "5"], "does not exist"),  # skipped by DST
         (["--starts-at", "tomorrow", "--capacity", "5"], "not a time like"),
-        (["--starts-at", "2030-07-10 20:30", "--capacity", "-1"], "Capacity cannot be negative"),
+        (["--starts-at", "2030-07-10 20:30", "--capacity", "-1"], "The capacity must be a whole number from 0"),
         (["--starts-at", "2030-07-10 20:30", "--capacity", "5", "--event", "nope"], "No event has the slug"),
     ]
     for args, message in cases:

@@ -424,3 +424,21 @@ def test_resend_ticket_refuses_a_cancelled_registration_or_one_without_email(ctx
     with pytest.raises(NotFoundError):
         guests.resend_ticket(999)
     assert count(OutboxMessage, OutboxMessage.kind == "confirmation") == 1  # Ana's first ticket only
+
+
+def test_no_one_is_promoted_at_a_cancelled_screening_when_someone_moves_away(ctx, make_screening):
+    old, new = make_screening(capacity=1), make_screening(title="Later")
+    reg, waiting = book(old, "Ana"), book(old, "Bob")
+    db.session.execute(sa.update(Screening).where(Screening.id == old).values(is_cancelled=True))
+    db.session.commit()
+    guests.move(reg, new)
+    assert status_of(waiting)[0] == "waitlisted" and outbox("promoted") == []
+
+
+def test_no_one_is_promoted_at_a_cancelled_screening_when_someone_cancels(ctx, make_screening):
+    old = make_screening(capacity=1)
+    reg, waiting = book(old, "Ana"), book(old, "Bob")
+    db.session.execute(sa.update(Screening).where(Screening.id == old).values(is_cancelled=True))
+    db.session.commit()
+    booking.cancel(reg)
+    assert status_of(waiting)[0] == "waitlisted" and outbox("promoted") == []

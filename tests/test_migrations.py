@@ -26,3 +26,18 @@ def test_downgrade_to_nothing_and_up_again(ctx):
     assert {"events", "screenings", "registrations", "tickets", "checkins", "outbox"} <= set(
         sa.inspect(db.engine).get_table_names()
     )
+
+
+def test_downgrade_below_the_back_office_keeps_guests_without_email(ctx, make_screening):
+    from ticketing.services import guests
+
+    screening = make_screening()
+    guests.add_guest(screening, "Press, no e-mail")
+    guests.add_guest(screening, "Partner, no e-mail")
+    db.session.remove()
+    downgrade(revision="0003")
+    with db.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT name, email_normalized FROM registrations ORDER BY id")).all()
+    assert [r.name for r in rows] == ["Press, no e-mail", "Partner, no e-mail"]
+    assert all(r.email_normalized.startswith("no-email-") for r in rows)
+    upgrade()

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from pages import errors, field_value, hidden
 from ticketing.errors import LastAdminError
 from ticketing.extensions import db
-from ticketing.models import AuditEntry, Event, User
+from ticketing.models import AuditEntry, Event, Ticket, User
 from ticketing.services import accounts
 
 PASSWORD = "a long enough secret"
@@ -146,6 +146,24 @@ def test_a_door_user_limited_to_one_event_works_only_at_its_doors(app, admin, do
     assert door.get(f"/staff/door/{two_events['sb']}").status_code == 403
     answer = door.get(f"/api/v1/screenings/{two_events['sb']}")
     assert answer.status_code == 403 and answer.get_json()["error"]["kind"] == "forbidden"
+
+
+def test_a_door_user_limited_to_one_event_cannot_undo_at_another(app, admin, door_user, two_events):
+    from ticketing.services import booking, checkin
+
+    with app.app_context():
+        registration = booking.book(two_events["sb"], "Bo", "bo@example.org").registration
+        ticket = db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == registration.id))
+        admission = checkin.check_in(ticket, two_events["sb"]).checkin_id
+    client, _ = admin
+    edit(client, door_user, events=[str(two_events["a"])])
+    door = app.test_client()
+    login(door, "door@example.org")
+    token = csrf(door, "/staff/")
+    answer = door.post(f"/api/v1/checkins/{admission}/undo", headers={"X-CSRFToken": token})
+    assert answer.status_code == 403
+    with app.app_context():
+        assert db.session.scalar(sa.select(Ticket.admitted).where(Ticket.code == ticket)) == 1
 
 
 def test_a_door_user_limited_to_one_event_sees_only_its_screenings(app, admin, door_user, two_events):

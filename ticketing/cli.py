@@ -49,12 +49,14 @@ screenings = AppGroup("screenings", help="Manage screenings.")
 @click.option("--max-seats", default=1, show_default=True, type=int, help="Most seats per registration.")
 def create_screening_command(title, starts_at, capacity, event_slug, max_seats):
     """Create a screening; print its id alone on the last line."""
-    from .services.schedule import create_screening, find_event, parse_local
+    from .services.events import create_screening
+    from .services.schedule import find_event, parse_local
 
     try:
         event = find_event(event_slug)
         starts = parse_local(starts_at, event.tz)
-        screening = create_screening(event, title, starts, capacity, max_seats)
+        screening = create_screening(event.id, title=title, starts_at=starts, capacity=capacity,
+                                     max_seats=max_seats, is_published=True)
     except NotFoundError as error:
         raise click.UsageError(str(error.message)) from None
     except ValueError as error:

@@ -318,6 +318,8 @@ class AuditEntry(db.Model):
     """One staff action in the back office: who changed what, when (shown to admins)."""
 
     __tablename__ = "audit_log"
+    # A registration's page reads the entries about it.
+    __table_args__ = (sa.Index("ix_audit_log_subject", "subject_type", "subject_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)

@@ -75,6 +75,9 @@ def upgrade():
 
 
 def downgrade():
+    # Guests and walk-ins may have no e-mail: give them a unique placeholder before the column
+    # becomes NOT NULL again (the partial unique index allows no duplicates).
+    op.execute("UPDATE registrations SET email_normalized = 'no-email-' || id WHERE email_normalized IS NULL")
     with op.batch_alter_table('screenings', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_screenings_release_minutes_not_negative'), type_='check')
         batch_op.drop_constraint(op.f('ck_screenings_seats_held_not_negative'), type_='check')

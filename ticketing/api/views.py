@@ -8,7 +8,7 @@ from werkzeug.exceptions import Forbidden
 
 from ..errors import InvalidInputError
 from ..extensions import db, limiter
-from ..models import Screening, Ticket, utcnow
+from ..models import CheckIn, Screening, Ticket, utcnow
 from ..services import booking, checkin, guests, tickets
 from . import api_error, bp, caller_key
 from .openapi import spec
@@ -169,6 +169,8 @@ def walk_in(screening_id):
 @bp.post("/checkins/<int(max=2147483647):checkin_id>/undo")
 def undo(checkin_id):
     """Take back an admission; the undo is logged."""
+    admission = db.get_or_404(CheckIn, checkin_id)
+    _door_screening(admission.screening_id)  # door staff limited to events: their doors only
     entry = checkin.undo(
         checkin_id,
         user_id=g.api_user.id if g.api_user else None,

@@ -117,20 +117,22 @@ def _encode_cursor(sort, row):
 def decode_cursor(cursor, sort):
     """Return (key, id) from a page link's cursor, or raise InvalidInputError."""
     try:
+        if len(cursor) > 1000:  # a real cursor holds a sort key of at most 400 characters
+            raise ValueError
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_sort, key, row_id = json.loads(raw.decode())
-        if cursor_sort != sort or not isinstance(row_id, int) or isinstance(row_id, bool):
+        if cursor_sort != sort or not isinstance(row_id, int) or isinstance(row_id, bool) or not 0 < row_id < 2**31:
             raise ValueError
         if sort in ("newest", "oldest"):
             key = datetime.fromisoformat(key)
             if key.tzinfo is None:
                 raise ValueError
-        elif sort == "seats" and (not isinstance(key, int) or isinstance(key, bool)):
+        elif sort == "seats" and (not isinstance(key, int) or isinstance(key, bool) or not 0 < key < 2**31):
             raise ValueError
         elif sort == "name" and not isinstance(key, str):
             raise ValueError
         return key, row_id
-    except (ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError):
         raise InvalidInputError({"page": "This page link is out of date. Please start again from the first page."}) from None
 
 

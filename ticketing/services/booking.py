@@ -30,6 +30,7 @@ from ..models import Event, OutboxMessage, Registration, RegistrationStatus, Scr
 from . import audit, tickets
 from .inputs import clean_email, clean_signup
 from .notifications import notify
+from .seats import LOCK_SCREENING, lock_screening, promote_waitlist, release_seats, take_seats
 
 CONFIRMED = RegistrationStatus.CONFIRMED.value
 WAITLISTED = RegistrationStatus.WAITLISTED.value
@@ -124,22 +125,6 @@ def _check_open(screening, now):
         raise RegistrationClosedError()
 
 
-def _lock_screening(session, screening_id):
-    # FOR NO KEY UPDATE on PostgreSQL: it serialises the screening's writers like FOR UPDATE, but
-    # lets an insert that references the screening (a door scan's log row, whose foreign key check
-    # takes FOR KEY SHARE) through; FOR UPDATE deadlocked a release or cancellation waiting for a
-    # registration against the scan holding that registration and waiting for the screening.
-    screening = session.execute(
-        sa.select(Screening)
-        .where(Screening.id == screening_id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if screening is None:
-        raise NotFoundError()
-    return screening
-
-
 # The sign-up path runs on prepared Core statements: it is the hot path of a rush, and the ORM's
 # unit of work cost several times the database's own work here (bench/signup_rush.py).
 _S, _R = Screening.__table__.c, Registration.__table__.c
@@ -164,14 +149,6 @@ _BOOKING_CHECKS = sa.select(
     .label("event_published"),
 ).where(_S.id == sa.bindparam("screening_id"))
 _REGISTRATION = sa.select(Registration.__table__).where(_R.id == sa.bindparam("id"))
-_LOCK_SCREENING = sa.select(_S.id).where(_S.id == sa.bindparam("screening_id")).with_for_update(key_share=True)
-# The public never takes the seats held back for guests (services.guests takes those).
-_TAKE_SEATS = (
-    sa.update(Screening.__table__)
-    .where(_S.id == sa.bindparam("screening_id"),
-           _S.seats_taken + _S.seats_held + sa.bindparam("seats") <= _S.capacity)
-    .values(seats_taken=_S.seats_taken + sa.bindparam("seats"))
-)
 _INSERT_REGISTRATION = sa.insert(Registration.__table__).returning(_R.id)
 _INSERT_TICKET = sa.insert(Ticket.__table__)
 _LOCK_REGISTRATION = sa.select(_R.id).where(_R.id == sa.bindparam("registration_id")).with_for_update()
@@ -179,22 +156,6 @@ _LAST_RESEND = sa.select(sa.func.max(OutboxMessage.created_at)).where(
     OutboxMessage.registration_id == sa.bindparam("registration_id"),
     OutboxMessage.kind == "repeat_signup",
 )
-
-
-def _take_seats(connection, screening_id, seats):
-    """Take `seats` if they are free, in one guarded statement; return True if taken (R1)."""
-    result = connection.execute(_TAKE_SEATS, {"screening_id": screening_id, "seats": seats})
-    return result.rowcount == 1
-
-
-def _release_seats(session, screening, seats):
-    session.execute(
-        sa.update(Screening)
-        .where(Screening.id == screening.id)
-        .values(seats_taken=Screening.seats_taken - seats)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire(screening, ["seats_taken"])
 
 
 def book(screening_id, name, email, seats=1, locale="en", form_key=None, now=None):
@@ -247,12 +208,12 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now):
     # The write: as short as possible, since it holds the screening's lock.
     with write_transaction() as session:
         connection = session.connection()
-        confirmed = _take_seats(connection, screening.id, seats)
+        confirmed = take_seats(connection, screening.id, seats)
         if not confirmed:
             # Full: lock the row and look again, so that a seat freed by a cancellation that
             # committed meanwhile is not missed, and a later one sees this waiting registration.
-            connection.execute(_LOCK_SCREENING, {"screening_id": screening.id})
-            confirmed = _take_seats(connection, screening.id, seats)
+            connection.execute(LOCK_SCREENING, {"screening_id": screening.id})
+            confirmed = take_seats(connection, screening.id, seats)
         status = CONFIRMED if confirmed else WAITLISTED
         values = dict(
             screening_id=screening.id,
@@ -321,7 +282,7 @@ def cancel(registration_id, now=None, reason="attendee", user_id=None):
     if screening_id is None:
         raise NotFoundError()
     with write_transaction() as session:
-        screening = _lock_screening(session, screening_id)
+        screening = lock_screening(session, screening_id)
         # Locked, then read fresh with its ticket: a check-in at the door locks the same row.
         registration = session.execute(
             sa.select(Registration)
@@ -335,7 +296,7 @@ def cancel(registration_id, now=None, reason="attendee", user_id=None):
         if refusal is not None:
             raise refusal
         if registration.status == CONFIRMED:
-            _release_seats(session, screening, registration.seats)
+            release_seats(session, screening, registration.seats)
         registration.status = CANCELLED
         registration.cancelled_at = now
         registration.cancel_reason = reason
@@ -345,39 +306,6 @@ def cancel(registration_id, now=None, reason="attendee", user_id=None):
             audit.record(session, user_id, "registration.cancel", registration, reason=reason,
                          seats=registration.seats, promoted=len(promoted))
         return CancelResult(registration, promoted)
-
-
-def promote_waitlist(session, screening):
-    """Give free seats to waiting registrations, first come first served, each that fits (R7).
-
-    Runs inside the caller's write transaction, with the screening locked.
-    """
-    promoted = []
-    while True:
-        session.flush()
-        free = session.scalar(
-            sa.select(Screening.capacity - Screening.seats_taken - Screening.seats_held)
-            .where(Screening.id == screening.id)
-        )
-        if free <= 0:
-            break
-        candidate = session.execute(
-            sa.select(Registration)
-            .where(
-                Registration.screening_id == screening.id,
-                Registration.status == WAITLISTED,
-                Registration.seats <= free,
-            )
-            .order_by(Registration.id)
-            .limit(1)
-        ).scalar_one_or_none()
-        if candidate is None or not _take_seats(session.connection(), screening.id, candidate.seats):
-            break
-        session.expire(screening, ["seats_taken"])
-        candidate.status = CONFIRMED
-        notify(session, candidate, "promoted")
-        promoted.append(candidate)
-    return promoted
 
 
 def waitlist_position(registration):

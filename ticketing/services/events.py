@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import Event, OutboxMessage, Registration, Screening, UTCDateTime, utcnow
 from . import audit
 from . import event_inputs as fi
-from .booking import CONFIRMED, WAITLISTED, _lock_screening, promote_waitlist
+from .seats import CONFIRMED, WAITLISTED, lock_screening, promote_waitlist
 
 CAPACITY_MAX = 100_000
 MAX_SEATS_MAX = 100
@@ -225,7 +225,7 @@ def update_screening(screening_id, user_id=None, **fields):
         raise NotFoundError()
     values = _clean_screening(fields, screening.event.tz, current=screening)
     with write_transaction() as session:
-        screening = _lock_screening(session, screening_id)
+        screening = lock_screening(session, screening_id)
         changed = {k: v for k, v in values.items() if getattr(screening, k) != v}
         if not changed:
             return ScreeningChange(screening)
@@ -258,7 +258,7 @@ def publish_screening(screening_id, published, user_id=None):
     """Publish (shown to the public, open to sign-up) or unpublish a screening; return it."""
     published = bool(published)
     with write_transaction() as session:
-        screening = _lock_screening(session, screening_id)
+        screening = lock_screening(session, screening_id)
         if screening.is_published != published:
             screening.is_published = published
             session.flush()
@@ -285,7 +285,7 @@ def cancel_screening(screening_id, user_id=None, now=None):
     """
     now = now or utcnow()
     with write_transaction() as session:
-        screening = _lock_screening(session, screening_id)
+        screening = lock_screening(session, screening_id)
         if screening.is_cancelled:
             raise ScreeningCancelledError("This screening was cancelled already.")
         screening.is_cancelled = True

@@ -27,24 +27,14 @@ from ..errors import (
 from ..extensions import db
 from ..models import CheckIn, Registration, RegistrationSource, Screening, Ticket, utcnow
 from . import audit, tickets
-from .booking import CANCELLED, CONFIRMED, _lock_screening, _take_seats, promote_waitlist
+from .booking import CANCELLED, CONFIRMED
+from .seats import lock_screening, promote_waitlist, take_guest_seats, take_seats
 from .inputs import clean_email, clean_name, has_hidden_characters
 from .notifications import notify, notify_many
 
 NOTE_MAX = 500
 GUEST_SEATS_MAX = 100  # an organizer may give one guest more seats than the public form allows
 _S = Screening.__table__.c
-
-# A guest takes held seats first: the guard is the hall's capacity, and the held pool shrinks.
-_TAKE_GUEST_SEATS = (
-    sa.update(Screening.__table__)
-    .where(_S.id == sa.bindparam("screening_id"), _S.seats_taken + sa.bindparam("seats") <= _S.capacity)
-    .values(
-        seats_taken=_S.seats_taken + sa.bindparam("seats"),
-        seats_held=sa.case((_S.seats_held > sa.bindparam("seats"), _S.seats_held - sa.bindparam("seats")), else_=0),
-    )
-)
-
 
 @dataclass(frozen=True)
 class Guest:
@@ -112,13 +102,11 @@ def add_guests(screening_id, guests, user_id=None, now=None):
         raise AlreadyRegisteredError("The same e-mail address is given for two guests.")
     try:
         with write_transaction() as session:
-            screening = _lock_screening(session, screening_id)
+            screening = lock_screening(session, screening_id)
             if screening.is_cancelled:
                 raise ScreeningCancelledError()
             total = sum(g.seats for g in guests)
-            if total and session.connection().execute(
-                _TAKE_GUEST_SEATS, {"screening_id": screening_id, "seats": total}
-            ).rowcount != 1:
+            if total and not take_guest_seats(session.connection(), screening_id, total):
                 raise NoSeatsError()
             ids = _insert_many(session, screening_id, guests, user_id, now)
             notify_many(session, ids, "confirmation", now)
@@ -214,7 +202,7 @@ def add_walkin(screening_id, name="", seats=1, user_id=None, device_id=None, now
             raise NotFoundError("No screening has this id.")
         if screening.is_cancelled:
             raise ScreeningCancelledError()
-        if not _take_seats(session.connection(), screening_id, seats):
+        if not take_seats(session.connection(), screening_id, seats):
             raise NoSeatsError("No seats are free for walk-ins.")
         registration = _insert(session, screening_id, guest, RegistrationSource.WALKIN, user_id, now,
                                admitted=seats)
@@ -249,7 +237,7 @@ def release_due(screening_id, now=None):
         db.session.rollback()  # leave no read transaction open behind the caller's back
         return 0
     with write_transaction() as session:
-        screening = _lock_screening(session, screening_id)
+        screening = lock_screening(session, screening_id)
         if screening.released_at is not None:
             return 0
         # Lock the candidates first: a check-in holds its registration's lock while it admits.
@@ -301,7 +289,7 @@ def move(registration_id, to_screening_id, user_id=None, now=None):
     try:
         with write_transaction() as session:
             # Both screenings locked in id order, so that two opposite moves cannot deadlock.
-            locked = {sid: _lock_screening(session, sid) for sid in sorted((from_id, to_screening_id))}
+            locked = {sid: lock_screening(session, sid) for sid in sorted((from_id, to_screening_id))}
             source, target = locked[from_id], locked[to_screening_id]
             registration = session.execute(
                 sa.select(Registration).where(Registration.id == registration_id)
@@ -320,8 +308,8 @@ def move(registration_id, to_screening_id, user_id=None, now=None):
                 raise ScreeningCancelledError()
             guest = registration.source == RegistrationSource.GUEST.value
             connection = session.connection()
-            taken = (connection.execute(_TAKE_GUEST_SEATS, {"screening_id": target.id, "seats": registration.seats}).rowcount == 1
-                     if guest else _take_seats(connection, target.id, registration.seats))
+            taken = (take_guest_seats(connection, target.id, registration.seats)
+                     if guest else take_seats(connection, target.id, registration.seats))
             if not taken:
                 raise NoSeatsError("Not enough seats are free at that screening.")
             if registration.status == CONFIRMED:

@@ -73,14 +73,17 @@ class Preview:
 
     @property
     def bad_rows(self):
+        """The rows with at least one error."""
         return [row for row in self.rows if row.errors]
 
     @property
     def seats(self):
+        """The seats the good rows ask for."""
         return sum(row.guest["seats"] for row in self.rows if row.guest)
 
     @property
     def is_ok(self):
+        """Whether the list may be confirmed: rows, none bad, and no problem with the whole file."""
         return bool(self.rows) and not self.bad_rows and not self.problems
 
 

@@ -22,7 +22,7 @@ from ..errors import InvalidInputError, NotFoundError
 from ..extensions import db
 from ..models import Screening
 from . import audit
-from .booking import _lock_screening
+from .seats import lock_screening
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # 40 megapixels: above any camera's poster, far below a bomb
@@ -148,7 +148,7 @@ def save_poster(screening_id, upload, user_id=None):
     created = _write(name, jpeg)
     try:
         with write_transaction() as session:
-            screening = _lock_screening(session, screening_id)
+            screening = lock_screening(session, screening_id)
             old = screening.poster
             screening.poster = name
             session.flush()
@@ -168,7 +168,7 @@ def remove_poster(screening_id, user_id=None):
     Raises NotFoundError.
     """
     with write_transaction() as session:
-        screening = _lock_screening(session, screening_id)
+        screening = lock_screening(session, screening_id)
         old = screening.poster
         if old:
             screening.poster = ""

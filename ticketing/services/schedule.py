@@ -1,13 +1,14 @@
-"""Festivals and screenings: creating them, and turning local times into UTC (R8)."""
+"""Local times of an event turned into UTC (R8), and finding an event by its slug.
+
+Creating and changing events and screenings is services.events.
+"""
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from ..database import write_transaction
-from ..errors import InvalidInputError, NotFoundError
+from ..errors import NotFoundError
 from ..extensions import db
-from ..models import Event, Screening
-from .inputs import has_hidden_characters
+from ..models import Event
 
 
 def local_to_utc(local, tz):
@@ -45,30 +46,3 @@ def find_event(slug=None):
             "There is no event yet." if not events else "There are several events: name one."
         )
     return events[0]
-
-
-def create_screening(event, title, starts_at, capacity, max_seats=1, **details):
-    """Add a screening to `event` and return it. Raises InvalidInputError."""
-    errors = {}
-    if not title or not title.strip():
-        errors["title"] = "A screening needs a title."
-    elif len(title.strip()) > 200 or has_hidden_characters(title):
-        errors["title"] = "A title has at most 200 characters and no control characters."
-    if capacity < 0:
-        errors["capacity"] = "Capacity cannot be negative."
-    if max_seats < 1:
-        errors["max_seats"] = "At least one seat per registration."
-    if errors:
-        raise InvalidInputError(errors)
-    with write_transaction() as session:
-        screening = Screening(
-            event_id=event.id,
-            title=title.strip(),
-            starts_at=starts_at,
-            capacity=capacity,
-            max_seats=max_seats,
-            **details,
-        )
-        session.add(screening)
-        session.flush()
-        return screening

@@ -106,10 +106,10 @@ def home():
 @login_required
 def door(screening_id):
     """The door page of one screening; without JavaScript the form scans by a plain POST."""
-    guests.release_due(screening_id)
     shown = db.get_or_404(Screening, screening_id)
     if not current_user.may_work_at(shown.event_id):
         abort(403)
+    guests.release_due(screening_id)  # ends the read transaction: `shown` reloads fresh
     form = ScanForm()
     verdict = error = None
     if request.method == "POST":

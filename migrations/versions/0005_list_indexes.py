@@ -1,4 +1,4 @@
-"""An index for the attendee list sorted by seats.
+"""Indexes for the attendee list sorted by seats, and for a registration's audit entries.
 
 Revision ID: 0005
 Revises: 0004
@@ -18,8 +18,12 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('registrations', schema=None) as batch_op:
         batch_op.create_index('ix_registrations_seats', ['screening_id', 'seats', 'id'], unique=False)
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_log_subject', ['subject_type', 'subject_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_log_subject')
     with op.batch_alter_table('registrations', schema=None) as batch_op:
         batch_op.drop_index('ix_registrations_seats')

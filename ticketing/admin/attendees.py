@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..errors import InvalidInputError, TicketingError
 from ..extensions import db
+from ..formerrors import put_errors
 from ..models import Event, Registration, Screening
 from ..services import attendees, booking, checkin, guests, tickets
 from . import bp
@@ -183,13 +184,9 @@ def guest_new(screening_id):
                 added = guests.add_guest(screening.id, form.name.data, form.email.data, form.seats.data,
                                          form.note.data, user_id=current_user.id)
             except InvalidInputError as failure:
-                for name, message in failure.fields.items():
-                    if name in form:
-                        form[name].errors = [message]
-                error = "Please correct the marked fields."
+                error = put_errors(form, failure)
             except TicketingError as failure:
-                if failure.field in ("email", "seats"):
-                    form[failure.field].errors = [str(failure.message)]
+                put_errors(form, failure)
                 error = str(failure.message)
             else:
                 flash(f"{added.name} is added as a guest.", "success")

@@ -9,6 +9,7 @@ from werkzeug.routing import BuildError
 
 from ..errors import InvalidInputError, NotFoundError, ScreeningCancelledError
 from ..extensions import db
+from ..formerrors import put_errors
 from ..models import Event, Screening
 from ..services import checkin, events as service, posters
 from ..services.event_inputs import time_zones
@@ -17,14 +18,6 @@ from .event_forms import CancelScreeningForm, EventForm, PosterForm, PublishForm
 
 _ID = "<int(max=2147483647):{}>"
 EXPIRED = "This form had expired. Your entries are kept: please save again."
-
-
-def _show_errors(form, error):
-    """Put a service's messages next to their fields; return a message for the whole form."""
-    for name, message in error.fields.items():
-        if name in form:
-            form[name].errors = [message]
-    return _("Please correct the marked fields. Nothing was saved.")
 
 
 def link_if(endpoint, **values):
@@ -67,7 +60,7 @@ def event_new():
             try:
                 created = service.create_event(user_id=current_user.id, **form.values())
             except InvalidInputError as failure:
-                error = _show_errors(form, failure)
+                error = put_errors(form, failure, _("Please correct the marked fields. Nothing was saved."))
             else:
                 flash(_("The event %(name)s is created. Now add its screenings.", name=created.name), "success")
                 return redirect(url_for("admin.event", event_id=created.id), 303)
@@ -93,7 +86,7 @@ def event(event_id):
         try:
             service.update_event(event_id, user_id=current_user.id, **form.values())
         except InvalidInputError as failure:
-            error = _show_errors(form, failure)
+            error = put_errors(form, failure, _("Please correct the marked fields. Nothing was saved."))
         else:
             flash(_("The event is saved."), "success")
             return redirect(url_for("admin.event", event_id=event_id), 303)
@@ -148,7 +141,7 @@ def screening_new(event_id):
             try:
                 created = service.create_screening(event_id, user_id=current_user.id, **form.values())
             except InvalidInputError as failure:
-                error = _show_errors(form, failure)
+                error = put_errors(form, failure, _("Please correct the marked fields. Nothing was saved."))
             else:
                 flash(_("The screening %(title)s is saved.", title=created.title), "success")
                 return redirect(url_for("admin.event", event_id=event_id), 303)
@@ -170,7 +163,7 @@ def screening_edit(screening_id):
         try:
             change = service.update_screening(screening_id, user_id=current_user.id, **form.changed_values())
         except InvalidInputError as failure:
-            error = _show_errors(form, failure)
+            error = put_errors(form, failure, _("Please correct the marked fields. Nothing was saved."))
         else:
             flash(_("The screening is saved."), "success")
             if change.promoted:

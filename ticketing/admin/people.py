@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..errors import InvalidInputError, LastAdminError, SelfDeactivationError
 from ..extensions import db
+from ..formerrors import CORRECT, put_errors
 from ..models import AuditEntry, Event, User
 from ..services import accounts, audit
 from . import bp
@@ -18,7 +19,6 @@ from .people_forms import PasswordResetForm, UserEditForm, UserNewForm
 
 AUDIT_PAGE = 50
 EXPIRED = _l("This form had expired. Please try again.")
-CORRECT = _l("Please correct the marked fields.")
 # What the audit log says for the actions it knows; others show their code.
 ACTIONS = {
     "user.create": _l("added a staff account"),
@@ -43,22 +43,6 @@ SUBJECTS = {
 
 def _event_choices():
     return [SelectChoice(e.id, e.name) for e in db.session.scalars(sa.select(Event).order_by(Event.name, Event.id))]
-
-
-def _put_errors(form, failure):
-    """Show a service's refusal next to the form's fields; return a message for the rest."""
-    if isinstance(failure, InvalidInputError):
-        fields = failure.fields
-    else:
-        fields = {failure.field: failure.message}
-    rest = []
-    for name, message in fields.items():
-        field = form._fields.get(name)
-        if field is None:
-            rest.append(str(message))
-        else:
-            field.errors = [*field.errors, str(message)]
-    return " ".join(rest) or str(CORRECT)
 
 
 def _form_error(form):
@@ -95,7 +79,7 @@ def user_new():
                     events=form.events.data, by_user_id=current_user.id,
                 )
             except InvalidInputError as failure:
-                error = _put_errors(form, failure)
+                error = put_errors(form, failure)
             else:
                 if generated:
                     return _shown_once(user, generated, created=True)
@@ -134,7 +118,7 @@ def user_edit(user_id):
     except (InvalidInputError, LastAdminError, SelfDeactivationError) as failure:
         if isinstance(failure, LastAdminError) and was_active and not form.is_active.data:
             failure.field = "is_active"  # the refused change is the deactivation
-        error = _put_errors(form, failure)
+        error = put_errors(form, failure)
         db.session.rollback()
         return _edit_page(db.get_or_404(User, user_id), form, PasswordResetForm(formdata=None), error, 422)
     flash(_("The account %(email)s is saved.", email=user.email), "success")
@@ -152,7 +136,7 @@ def user_password(user_id):
         try:
             user, generated = accounts.reset_password(user.id, form.password.data or None, by_user_id=current_user.id)
         except InvalidInputError as failure:
-            error = _put_errors(form, failure)
+            error = put_errors(form, failure)
         else:
             if user.id == current_user.id:
                 login_user(user)  # a new password ends other sessions, not the one changing it

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import InvalidInputError, NoSeatsError, NotFoundError, ScreeningCancelledError
 from ..extensions import db, limiter, login_manager
+from ..formerrors import put_errors
 from ..models import Device, Registration, RegistrationSource, Screening, User
 from ..services import accounts, checkin, guests
 from . import bp
@@ -161,8 +162,7 @@ def door_walkin(screening_id):
         try:
             registration = guests.add_walkin(shown.id, form.name.data or "", form.seats.data or "1", user_id=current_user.id)
         except InvalidInputError as failure:
-            for name, message in failure.fields.items():
-                getattr(form, name, form.seats).errors = [message]
+            put_errors(form, failure)
         except (NoSeatsError, ScreeningCancelledError) as failure:
             form.seats.errors, status = [str(failure.message)], 409
         else:

@@ -30,7 +30,12 @@ run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/flask demo
 	@echo
 	@echo "  The festival is served at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
+	@echo "  E-mails are sent by a background sender (flask outbox run); with no MAIL_SERVER they are"
+	@echo "  printed here and kept in instance/outbox/"
 	@echo
+	@# The outbox's sender runs beside the server as its own process, as in production; it stops with it.
+	PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask outbox run & sender=$$!; \
+	trap 'kill $$sender 2>/dev/null; wait $$sender' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: $(STAMP) $(NODE_STAMP)

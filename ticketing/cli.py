@@ -18,6 +18,9 @@ def register(app):
     app.cli.add_command(devices)
     app.cli.add_command(guests_group)
     app.cli.add_command(export_command)
+    from .outbox_cli import outbox
+
+    app.cli.add_command(outbox)
 
 
 @click.command("demo")

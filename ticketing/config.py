@@ -13,8 +13,10 @@ ENV_KEYS = (
     "MAIL_USERNAME",
     "MAIL_PASSWORD",
     "MAIL_DEFAULT_SENDER",
+    "PUBLIC_URL",
     "RATELIMIT_STORAGE_URI",
     "SESSION_COOKIE_SECURE",
+    "TICKET_FONT_DIR",
 )
 
 
@@ -43,11 +45,25 @@ class Defaults:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "tickets@localhost"
+    MAIL_TIMEOUT = 30  # seconds per SMTP operation
+    # Where links in e-mails point (the sender runs outside any request): the site's address as
+    # attendees reach it, e.g. https://tickets.example.org
+    PUBLIC_URL = "http://127.0.0.1:5000"
+    # The outbox's sender (services.mailer): a claim lasts OUTBOX_LEASE_SECONDS (longer than one
+    # SMTP exchange); a failure waits OUTBOX_RETRY_SECONDS, doubling up to OUTBOX_RETRY_MAX_SECONDS;
+    # after OUTBOX_MAX_ATTEMPTS failures the message is given up and shown to organizers.
+    OUTBOX_LEASE_SECONDS = 300
+    OUTBOX_RETRY_SECONDS = 60
+    OUTBOX_RETRY_MAX_SECONDS = 3600
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_POLL_SECONDS = 5  # `flask outbox run` looks for new messages this often
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     # Failed self-service lookups allowed per client address (R4: links cannot be enumerated).
     LOOKUP_FAILURE_LIMIT = "20 per minute"
     BABEL_DEFAULT_LOCALE = "en"
+    # PDF tickets embed DejaVu Sans (Debian: fonts-dejavu-core) for Kazakh, Turkish and French.
+    TICKET_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
     LANGUAGES = ["en"]
 
 

@@ -333,7 +333,11 @@ class AuditEntry(db.Model):
 
 
 class OutboxMessage(db.Model):
-    """A message to an attendee, written in the transaction that causes it; sent later."""
+    """A message to an attendee, written in the transaction that causes it; sent later.
+
+    services.mailer sends it: waiting (sent_at and failed_at both None, due once next_attempt_at
+    has passed), claimed by one sender while claimed_until lies ahead, then sent or given up.
+    """
 
     __tablename__ = "outbox"
 
@@ -346,5 +350,15 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    # The columns below are nullable, so that the INSERT … SELECTs that queue messages in bulk
+    # need not name them. None in next_attempt_at: due at once.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A sender's lease: no other sender takes the message before claimed_until (a sender that
+    # dies leaves it to the next one once the lease runs out).
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(100))
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # given up
+    # The Message-ID header, fixed at the first attempt: every retry carries the same one.
+    message_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
 
     registration: Mapped[Registration] = relationship()

@@ -11,6 +11,7 @@ MENU = (
     ("admin.dashboard", "Dashboard"),
     ("admin.users", "Staff"),
     ("admin.audit_log", "Audit log"),
+    ("admin.outbox", "Messages"),
     ("staff.devices", "Door devices"),
 )
 
@@ -23,7 +24,7 @@ def require_admin():
         abort(403)
 
 
-from . import attendees, dashboard, events, exports, imports, people  # noqa: E402,F401
+from . import attendees, dashboard, events, exports, imports, outbox, people, printing  # noqa: E402,F401
 
 
 @bp.app_template_global()

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from ..errors import AlreadyCancelledError, InvalidInputError, NotFoundError, TicketingError
 from ..extensions import db, limiter
 from ..models import Event, Screening
-from ..services import booking, posters, tickets
+from ..services import booking, calendar, pdf_tickets, posters, tickets
 from . import bp
 from .forms import ConfirmForm, SignupForm
 
@@ -154,6 +154,36 @@ def ticket_png(secret):
         f'attachment; filename="ticket-{tickets.short_code(found.ticket.code)}.png"'
     )
     response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@bp.route("/r/<secret>/ticket.pdf")
+@limit_lookups
+def ticket_pdf(secret):
+    """Download the ticket as a one-page PDF, to keep on a phone or print."""
+    found = _registration_or_404(secret)
+    if found.status != booking.CONFIRMED:
+        abort(404)
+    link = url_for("public.registration", secret=secret, _external=True)
+    response = Response(pdf_tickets.render_ticket_pdf(found, link=link), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="ticket-{tickets.short_code(found.ticket.code)}.pdf"'
+    )
+    response.headers["Cache-Control"] = "private, no-cache"  # the time or the hall may change
+    return response
+
+
+@bp.route("/r/<secret>/calendar.ics")
+@limit_lookups
+def ticket_ics(secret):
+    """Download the registration's screening as a calendar file (.ics)."""
+    found = _registration_or_404(secret)
+    # Served in every state: a cancelled registration's file says CANCELLED, which removes the
+    # screening from a calendar that imported it before.
+    ics = calendar.render_ics(found, url_for("public.registration", secret=secret, _external=True))
+    response = Response(ics, mimetype="text/calendar")  # Flask adds "; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{calendar.filename(found)}"'
+    response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 

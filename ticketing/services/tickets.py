@@ -68,3 +68,8 @@ def render_qr_png(code):
     buffer = io.BytesIO()
     build_qr(code).make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def qr_modules(code):
+    """Return the QR of `code` as rows of booleans (True: dark), quiet zone included."""
+    return build_qr(code).get_matrix()

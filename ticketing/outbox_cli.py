@@ -1,0 +1,89 @@
+"""Command line for the outbox's sender: flask outbox send | run | status."""
+import logging
+import signal
+import sys
+import threading
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+outbox = AppGroup("outbox", help="Send the e-mails waiting in the outbox.")
+
+
+def _log_to_console():
+    """Show the sender's log lines (and, with no MAIL_SERVER, the messages) on standard error."""
+    logger = logging.getLogger("ticketing.mail")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def _where():
+    config = current_app.config
+    if config.get("MAIL_SERVER"):
+        return f"SMTP {config['MAIL_SERVER']}:{config['MAIL_PORT']}"
+    return "no MAIL_SERVER: the log and instance/outbox/"
+
+
+def _summary(report):
+    text = f"{report.sent} sent, {report.retrying} to retry later, {report.given_up} given up"
+    return text + (" (the SMTP server could not be reached)" if report.stopped else "")
+
+
+@outbox.command("send")
+@click.option("--limit", default=1000, show_default=True, help="Most messages to try in this pass.")
+def send_command(limit):
+    """Send the messages that are due, once; print what happened."""
+    from .services import mailer
+
+    _log_to_console()
+    report = mailer.send_due(limit=limit)
+    click.echo(_summary(report))
+    if report.stopped:
+        sys.exit(1)
+
+
+@outbox.command("run")
+@click.option("--interval", type=float, default=None, help="Seconds between looks at the outbox (default: OUTBOX_POLL_SECONDS).")
+def run_command(interval):
+    """Send messages as they come, until stopped (Ctrl-C or SIGTERM): the production sender."""
+    from .extensions import db
+    from .services import mailer
+
+    _log_to_console()
+    interval = interval or current_app.config["OUTBOX_POLL_SECONDS"]
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    worker = mailer.worker_name()
+    log = logging.getLogger("ticketing.mail")
+    log.info("Outbox sender %s started (%s), looking every %ss.", worker, _where(), interval)
+    while not stopping.is_set():
+        try:
+            report = mailer.send_due(limit=100, worker=worker, stop=stopping.is_set)
+        except Exception:  # noqa: BLE001: a database that is away for a moment must not end the sender
+            log.exception("The outbox could not be read; trying again in %ss.", interval)
+            db.session.remove()
+            stopping.wait(interval)
+            continue
+        if report.tried:
+            log.info(_summary(report))
+        if report.tried < 100 or report.stopped:
+            stopping.wait(interval)  # a full batch: more may be due at once
+    log.info("Outbox sender %s stopped.", worker)
+
+
+@outbox.command("status")
+def status_command():
+    """Print how many messages wait, are being sent, failed and were sent."""
+    from .services import mailer
+
+    counts = mailer.counts()
+    click.echo(f"Mail goes to: {_where()}")
+    for state in ("waiting", "sending", "failed", "sent"):
+        click.echo(f"{state}: {counts[state]}")
+    if counts["oldest_waiting"] is not None:
+        click.echo(f"oldest waiting since: {counts['oldest_waiting']:%Y-%m-%d %H:%M:%S} UTC")

@@ -1,0 +1,143 @@
+"""The e-mails of the outbox, composed: plain text and HTML, the ticket's QR inline, the PDF
+ticket and the calendar file attached, in the attendee's language."""
+import importlib
+import secrets
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from ..formatting import local_datetime
+from . import tickets
+
+# Kinds whose message carries the ticket (QR inline, PDF and calendar file attached). A repeat
+# sign-up carries it when the registration is confirmed; on the waiting list it says so instead.
+TICKET_KINDS = frozenset({"confirmation", "repeat_signup", "promoted", "moved"})
+
+SUBJECTS = {
+    "confirmation": _l("Your ticket: %(title)s"),
+    "repeat_signup": _l("Your ticket again: %(title)s"),
+    "waitlisted": _l("Waiting list: %(title)s"),
+    "promoted": _l("A seat is yours: %(title)s"),
+    "cancelled": _l("Registration cancelled: %(title)s"),
+    "released": _l("Your seats were given to others: %(title)s"),
+    "moved": _l("Your registration has moved: %(title)s"),
+    "screening_cancelled": _l("Screening cancelled: %(title)s"),
+}
+REPEAT_WAITLISTED = _l("Still on the waiting list: %(title)s")
+FALLBACK_DOMAIN = "ticketing.invalid"
+
+
+def _optional(name, function):
+    """Return services.<name>.<function> if that module exists yet, else None.
+
+    The PDF ticket and the calendar file come from their own modules; the mail goes out without
+    the attachment while one is missing, and any other import error still surfaces.
+    """
+    try:
+        module = importlib.import_module(f"{__package__}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name == f"{__package__}.{name}":
+            return None
+        raise
+    return getattr(module, function, None)
+
+
+def sender_domain():
+    """The domain of MAIL_DEFAULT_SENDER: Message-IDs and Content-IDs are made under it."""
+    address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    return address.rpartition("@")[2] or FALLBACK_DOMAIN
+
+
+def new_message_id(outbox_id):
+    """Return a Message-ID for outbox message `outbox_id`: unique, fixed before the first try."""
+    return f"<outbox.{outbox_id}.{secrets.token_hex(8)}@{sender_domain()}>"
+
+
+def _from_header(event_name):
+    """MAIL_DEFAULT_SENDER; with the festival's name shown when the setting gives none."""
+    configured = current_app.config["MAIL_DEFAULT_SENDER"]
+    name, address = parseaddr(configured)
+    if name or not address:
+        return configured
+    try:
+        return Address(display_name=event_name, addr_spec=address)
+    except (ValueError, IndexError):  # an address the header parser cannot take apart
+        return configured
+
+
+def with_ticket(kind, registration):
+    """Whether a message of `kind` to `registration` carries the ticket."""
+    return kind in TICKET_KINDS and registration.ticket is not None and registration.status == "confirmed"
+
+
+def superseded(kind, registration):
+    """Whether a ticket message has lost its point: the registration is no longer confirmed
+    (cancelled before it was sent; the later message says so). A repeat sign-up on the
+    waiting list is not: it says the attendee is still waiting."""
+    if kind not in TICKET_KINDS or registration.status == "confirmed":
+        return False
+    return not (kind == "repeat_signup" and registration.status == "waitlisted")
+
+
+def compose(outbox, registration, message_id, now):
+    """Return the EmailMessage for outbox row `outbox` (kind, recipient, locale) about
+    `registration`, with the Message-ID `message_id`.
+
+    It runs outside any request: links are made under PUBLIC_URL, in a request context of their
+    own, and texts in the registration's language (force_locale).
+    """
+    config = current_app.config
+    screening = registration.screening
+    event = screening.event
+    with current_app.test_request_context(base_url=config["PUBLIC_URL"]), force_locale(outbox.locale or "en"):
+        ticket = registration.ticket if with_ticket(outbox.kind, registration) else None
+        qr_cid = f"<qr.{secrets.token_hex(8)}@{sender_domain()}>" if ticket else None
+        link = url_for("public.registration", secret=registration.secret, _external=True)
+        attachments = _attachments(registration, link, outbox.locale or "en") if ticket else []
+        context = dict(
+            kind=outbox.kind, registration=registration, screening=screening, event=event,
+            ticket=ticket, short_code=tickets.short_code(ticket.code) if ticket else "",
+            when=local_datetime(screening.starts_at, event.tz), venue=screening.display_venue, link=link,
+            qr_src=f"cid:{qr_cid[1:-1]}" if qr_cid else "",
+            attached={kind for kind, *_ in attachments},
+        )
+        subject = SUBJECTS[outbox.kind]
+        if outbox.kind == "repeat_signup" and registration.status == "waitlisted":
+            subject = REPEAT_WAITLISTED
+        message = EmailMessage()
+        message["Subject"] = " ".join(str(subject % {"title": screening.title}).split())
+        message["From"] = _from_header(event.name)
+        message["To"] = outbox.recipient
+        if event.contact_email:
+            message["Reply-To"] = event.contact_email
+        message["Date"] = format_datetime(now)
+        message["Message-ID"] = message_id
+        message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies, please
+        message.set_content(render_template(f"mail/{outbox.kind}.txt", **context))
+        message.add_alternative(render_template(f"mail/{outbox.kind}.html", **context), subtype="html")
+    if ticket:
+        html = message.get_payload()[1]
+        html.add_related(tickets.render_qr_png(ticket.code), "image", "png", cid=qr_cid,
+                         filename=f"ticket-{context['short_code']}.png", disposition="inline")
+        for _kind, data, maintype, subtype, filename in attachments:
+            message.add_attachment(data, maintype, subtype, filename=filename)
+    message["Content-Language"] = outbox.locale or "en"  # set last: a multipart's parts move content headers
+    return message
+
+
+def _attachments(registration, link, locale):
+    """The PDF ticket and the calendar file, as far as their modules exist: (kind, bytes,
+    maintype, subtype, file name) each."""
+    found = []
+    short = tickets.short_code(registration.ticket.code)
+    render_pdf = _optional("pdf_tickets", "render_ticket_pdf")
+    if render_pdf is not None:
+        found.append(("pdf", render_pdf(registration, link=link, locale=locale), "application", "pdf", f"ticket-{short}.pdf"))
+    render_ics = _optional("calendar", "render_ics")
+    if render_ics is not None:
+        found.append(("ics", render_ics(registration, manage_url=link), "text", "calendar", "screening.ics"))
+    return found

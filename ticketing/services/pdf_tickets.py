@@ -1,0 +1,250 @@
+"""PDF tickets: one A4 page per ticket, for a phone screen or a printer.
+
+A4 portrait because the festival's attendees and organizers print on A4 (Belgium): the page
+prints at its true size with no scaling choice to make. On a phone the viewer fits the page to
+the screen's width, so the type is sized against the page's width (values at 24 pt read like a
+web page's body text there) and the QR takes 43 % of it. Fonts are DejaVu Sans, embedded as
+subsets: they cover French, Turkish (ğ ş ı) and Kazakh Cyrillic (Ә Ғ Қ Ң Ө Ұ Ү Һ І). Titles and
+names are drawn as written and never read as markup. Nothing is written to disk.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from babel.dates import format_date, format_time
+from flask import current_app
+from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from fpdf import FPDF
+from fpdf.enums import MethodReturnValue, RenderStyle, XPos, YPos
+
+from ..errors import NotFoundError, TicketingError
+from ..extensions import db
+from ..models import Registration, RegistrationStatus, Screening, Ticket
+from . import tickets
+
+FONT_FAMILY = "DejaVu"
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+PAGE_WIDTH, PAGE_HEIGHT = 210, 297  # mm, A4 portrait
+MARGIN = 16
+TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+QR_SIZE = 90  # mm, quiet zone included: about 2.7 mm a module, read from a metre away on paper
+BOTTOM = PAGE_HEIGHT - MARGIN
+GREY = (90, 90, 90)
+PT = 0.3528  # mm per point
+LINE = 1.25  # line height, in font sizes
+
+
+class FontMissingError(RuntimeError):
+    """The PDF fonts are not installed where TICKET_FONT_DIR says."""
+
+
+class NoTicketError(TicketingError):
+    code = "no_ticket"
+    message = _l("Only a confirmed registration has a ticket to print.")
+
+
+class NothingToPrintError(TicketingError):
+    code = "nothing_to_print"
+    message = _l("This screening has no confirmed tickets to print yet.")
+
+
+@dataclass(frozen=True)
+class _Holder:
+    """What a page shows about one ticket's holder."""
+
+    name: str
+    seats: int
+    code: str
+    link: str | None
+
+
+def render_ticket_pdf(registration, link=None, locale="en"):
+    """Return a one-page PDF of a confirmed registration's ticket; `link`: its self-service URL."""
+    if registration.status != RegistrationStatus.CONFIRMED.value or registration.ticket is None:
+        raise NoTicketError()
+    holder = _Holder(registration.name, registration.seats, registration.ticket.code, link)
+    locale = locale or "en"
+    with force_locale(locale):
+        pdf = _new_document(registration.screening, locale)
+        _draw_ticket(pdf, registration.screening, holder, locale)
+        return bytes(pdf.output())
+
+
+def render_screening_pdf(screening_id, link_for=None, locale="en"):
+    """Return a PDF of every confirmed ticket of a screening, one page each, sorted by name.
+
+    `link_for(secret)` gives a registration's self-service URL, when the caller can build one.
+    """
+    screening = db.session.get(Screening, screening_id)
+    if screening is None:
+        raise NotFoundError()
+    # Plain rows, not ORM objects: a few thousand tickets stay a few hundred kilobytes.
+    rows = db.session.execute(
+        sa.select(Registration.name, Registration.seats, Registration.secret, Ticket.code)
+        .join(Ticket, Ticket.registration_id == Registration.id)
+        .where(
+            Registration.screening_id == screening.id,
+            Registration.status == RegistrationStatus.CONFIRMED.value,
+        )
+        .order_by(Registration.name_normalized, Registration.id)  # as the attendee list sorts
+    ).all()
+    if not rows:
+        raise NothingToPrintError()
+    locale = locale or "en"
+    with force_locale(locale):
+        pdf = _new_document(screening, locale)
+        for name, seats, secret, code in rows:
+            link = link_for(secret) if link_for else None
+            _draw_ticket(pdf, screening, _Holder(name, seats, code, link), locale)
+        return bytes(pdf.output())
+
+
+def font_paths():
+    """Return {style: path} of the fonts to embed, or raise FontMissingError saying what to do."""
+    folder = Path(current_app.config["TICKET_FONT_DIR"])
+    paths = {style: folder / name for style, name in FONT_FILES.items()}
+    missing = [str(path) for path in paths.values() if not path.is_file()]
+    if missing:
+        raise FontMissingError(
+            f"PDF tickets need the DejaVu Sans fonts, not found: {', '.join(missing)}. "
+            "Install Debian's fonts-dejavu-core, or set TICKET_FONT_DIR to a folder holding "
+            f"{' and '.join(FONT_FILES.values())}."
+        )
+    return paths
+
+
+def format_when(starts_at, tz, locale):
+    """Return the day and the clock time of a screening in its event's zone, for `locale`."""
+    day = format_date(starts_at.astimezone(tz).date(), "full", locale=locale)
+    return f"{day}, {format_time(starts_at, 'short', tzinfo=tz, locale=locale)}"
+
+
+class _TicketPDF(FPDF):
+    """An A4 document that remembers how it laid out each text."""
+
+    def __init__(self):
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.layouts = {}
+
+
+def _new_document(screening, locale):
+    pdf = _TicketPDF()
+    for style, path in font_paths().items():
+        pdf.add_font(FONT_FAMILY, style, str(path))
+    pdf.set_auto_page_break(False)  # each ticket is fitted to its page below
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf.set_lang(locale)
+    pdf.set_title(f"{_('Ticket')}: {screening.title}")
+    pdf.set_creator(screening.event.name)
+    return pdf
+
+
+def _draw_ticket(pdf, screening, holder, locale):
+    event = screening.event
+    pdf.add_page()
+    pdf.set_text_color(*GREY)
+    _text(pdf, event.name, 14, max_lines=1)
+    pdf.set_text_color(0)
+    _text(pdf, screening.title, 32, style="B", smallest=20, max_lines=2)
+    if screening.original_title and screening.original_title != screening.title:
+        _text(pdf, screening.original_title, 20, smallest=14, max_lines=1)
+    pdf.ln(3)
+    top = pdf.get_y()
+    _draw_qr(pdf, holder.code, (PAGE_WIDTH - QR_SIZE) / 2, top, QR_SIZE)
+    pdf.set_y(top + QR_SIZE)
+    pdf.set_char_spacing(1.5)
+    _text(pdf, tickets.short_code(holder.code), 30, style="B", align="C", max_lines=1)
+    pdf.set_char_spacing(0)
+    pdf.ln(4)
+    _fact(pdf, _("Name"), holder.name, max_lines=2)
+    _fact(pdf, _("When"), format_when(screening.starts_at, event.tz, locale), max_lines=2)
+    _fact(pdf, _("Where"), _where(screening), max_lines=3)
+    _fact(pdf, _("Seats"), ngettext("Admits %(num)d person", "Admits %(num)d people", holder.seats), max_lines=1)
+    _footer(pdf, holder.link)
+
+
+def _where(screening):
+    lines = [screening.display_venue]
+    # The event's address belongs to the event's venue; a screening elsewhere has only its own.
+    if screening.event.address and (not screening.venue or screening.venue == screening.event.venue):
+        lines.append(screening.event.address)
+    return "\n".join(line for line in lines if line)
+
+
+def _fact(pdf, label, value, max_lines):
+    pdf.set_text_color(*GREY)
+    _text(pdf, label, 12, max_lines=1)
+    pdf.set_text_color(0)
+    _text(pdf, value or "–", 24, smallest=14, max_lines=max_lines)
+    pdf.ln(2)
+
+
+def _footer(pdf, link):
+    hint = _("Show this code at the door, on your phone or printed.")
+    height = (11 * PT * LINE) * (3 if link else 1)
+    pdf.set_y(BOTTOM - height)
+    pdf.set_text_color(*GREY)
+    _text(pdf, hint, 11, max_lines=1)
+    if link:
+        _text(pdf, _("Your ticket online, to cancel if you cannot come:"), 11, max_lines=1)
+        pdf.set_text_color(0, 0, 160)
+        pdf.set_font(FONT_FAMILY, "", 11)
+        pdf.cell(TEXT_WIDTH, 11 * PT * LINE, _shorten(pdf, link, TEXT_WIDTH), link=link,
+                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0)
+
+
+def _text(pdf, text, size, style="", smallest=None, max_lines=1, align="L"):
+    """Write `text` across the page in at most `max_lines` lines, shrinking it down to
+    `smallest` points and then cutting it short with an ellipsis: a page never overflows."""
+    key = (text, size, style, smallest, max_lines)
+    if key not in pdf.layouts:  # a screening's pages repeat all but the name: lay out once
+        pdf.layouts[key] = _layout(pdf, text, size, style, smallest or size, max_lines)
+    points, lines = pdf.layouts[key]
+    pdf.set_font(FONT_FAMILY, style, points)
+    for line in lines:
+        pdf.cell(TEXT_WIDTH, points * PT * LINE, line, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _layout(pdf, text, size, style, smallest, max_lines):
+    """Return (font size, lines) for `text`: see _text."""
+    if max_lines == 1:
+        text = " ".join(text.split())
+    else:
+        text = "\n".join(" ".join(line.split()) for line in text.splitlines())
+    for points in range(size, smallest - 1, -2):
+        pdf.set_font(FONT_FAMILY, style, points)
+        if "\n" not in text and pdf.get_string_width(text) <= TEXT_WIDTH:
+            return points, [text]  # the usual case, without the line breaker's cost
+        lines = pdf.multi_cell(TEXT_WIDTH, points * PT * LINE, text, dry_run=True, output=MethodReturnValue.LINES)
+        if len(lines) <= max_lines:
+            return points, lines
+    lines = lines[:max_lines]
+    lines[-1] = _shorten(pdf, lines[-1] + "…", TEXT_WIDTH)
+    return points, lines
+
+
+def _shorten(pdf, text, width):
+    while len(text) > 1 and pdf.get_string_width(text) > width:
+        text = text[:-2] + "…"
+    return text
+
+
+def _draw_qr(pdf, code, left, top, size):
+    """Draw the QR as filled rectangles, one per run of dark modules: sharp at any zoom."""
+    rows = tickets.qr_modules(code)
+    module = size / len(rows)
+    pdf.set_fill_color(0)
+    for y, row in enumerate(rows):
+        x = 0
+        while x < len(row):
+            if not row[x]:
+                x += 1
+                continue
+            start = x
+            while x < len(row) and row[x]:
+                x += 1
+            # A hair taller than a module, so that rows touch without a seam when anti-aliased.
+            pdf.rect(left + start * module, top + y * module, (x - start) * module, module * 1.02, style=RenderStyle.F)

@@ -211,6 +211,17 @@ def test_a_forged_page_link_gets_422(app, admin, client, hall, sort, cursor):
 
 # The registration's page
 
+def test_registration_page_says_why_an_email_was_not_sent(app, admin, client, hall):
+    registration_id = hall[1]["Zoë Peeters"]
+    with app.app_context():
+        db.session.execute(
+            sa.update(OutboxMessage).where(OutboxMessage.registration_id == registration_id)
+            .values(attempts=8, failed_at=utcnow(), last_error="550 5.1.1 <zoe@example.be>: no such user"))
+        db.session.commit()
+    page = html.unescape(client.get(f"/admin/registrations/{registration_id}").get_data(as_text=True))
+    assert "not sent: 550 5.1.1 <zoe@example.be>: no such user" in page
+
+
 def test_registration_page_shows_the_qr_of_its_code(app, admin, client, hall):
     registration_id = hall[1]["Zoë Peeters"]
     code = code_of(app, registration_id)

@@ -454,3 +454,16 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app):
         thread.join()
     assert sorted(outcomes) == ["demoted", "last_admin"]
     assert sorted(user_row(app, u)["role"] for u in (first, second)) == ["admin", "door"]
+
+
+def test_every_recorded_action_has_words_on_the_audit_page():
+    """An action added to a service without a label would show as a raw code to organizers."""
+    from pathlib import Path
+
+    from ticketing.admin.people import ACTIONS
+
+    source = "".join(p.read_text("utf-8") for p in (Path(__file__).parent.parent / "ticketing").rglob("*.py"))
+    recorded = set(re.findall(r'audit\.record\(session, [\w.]+, "([\w.]+)"', source))
+    recorded |= {name for pair in re.findall(r'"([\w.]+)" if \w+ else "([\w.]+)"', source) for name in pair
+                 if name.split(".")[0] in ("event", "screening")}
+    assert len(recorded) >= 15 and recorded <= set(ACTIONS), recorded - set(ACTIONS)

@@ -30,6 +30,19 @@ ACTIONS = {
     "guests.add": _l("added guests"),
     "registration.move": _l("moved a registration"),
     "registration.resend": _l("resent a ticket"),
+    "registration.cancel": _l("cancelled a registration"),
+    "event.create": _l("created an event"),
+    "event.update": _l("changed an event"),
+    "event.publish": _l("published an event"),
+    "event.unpublish": _l("unpublished an event"),
+    "screening.create": _l("created a screening"),
+    "screening.update": _l("changed a screening"),
+    "screening.publish": _l("published a screening"),
+    "screening.unpublish": _l("unpublished a screening"),
+    "screening.cancel": _l("cancelled a screening"),
+    "screening.poster": _l("uploaded a poster"),
+    "screening.poster_remove": _l("removed a poster"),
+    "outbox.retry": _l("asked to send a message again"),
 }
 SUBJECTS = {
     "users": _l("Staff account"),
@@ -37,6 +50,7 @@ SUBJECTS = {
     "events": _l("Event"),
     "screenings": _l("Screening"),
     "registrations": _l("Registration"),
+    "outbox": _l("Message"),
     "": _l("Nothing in particular"),
 }
 

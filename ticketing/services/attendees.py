@@ -245,7 +245,14 @@ def registration_history(registration_id):
         sa.select(OutboxMessage).where(OutboxMessage.registration_id == registration_id)
     ).all()
     for message in messages:
-        state = "sent" if message.sent_at else "waiting to be sent"
+        if message.sent_at:
+            state = "sent"
+        elif message.failed_at:
+            state = f"not sent: {message.last_error or 'given up'}"
+        elif message.attempts:
+            state = f"waiting to be tried again ({message.last_error})" if message.last_error else "being sent"
+        else:
+            state = "waiting to be sent"
         items.append(HistoryItem(message.created_at, "message", f"E-mail “{message.kind.replace('_', ' ')}” to {message.recipient}, {state}"))
     items.sort(key=lambda item: item.at, reverse=True)
     return items

@@ -16,6 +16,8 @@ from ticketing import create_app
 from ticketing.extensions import db
 from ticketing.models import Event, Screening, utcnow
 
+ADMIN_PASSWORD = "a long enough secret"
+
 pytest_plugins = ["browser_support"]  # browser fixtures, registered once for the whole run
 
 PG_SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -122,6 +124,20 @@ def ctx(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def admin(app, client):
+    """The test client, logged in as an admin (test modules may define their own `admin`)."""
+    from pages import hidden
+    from ticketing.services.accounts import create_user
+
+    with app.app_context():
+        create_user("admin@example.org", "admin", ADMIN_PASSWORD)
+    page = client.get("/staff/login").get_data(as_text=True)
+    client.post("/staff/login", data={"email": "admin@example.org", "password": ADMIN_PASSWORD,
+                                      "csrf_token": hidden(page, "csrf_token")})
+    return client
 
 
 @pytest.fixture

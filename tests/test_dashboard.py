@@ -6,25 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pages import hidden
 from ticketing.extensions import db
 from ticketing.models import CheckIn, Registration, Screening, Ticket
-from ticketing.services.accounts import create_user
 from ticketing.services.tickets import new_code, new_secret
 
-PASSWORD = "a long enough secret"
 START = datetime(2024, 5, 10, 18, 0, tzinfo=timezone.utc)  # 20:00 in Brussels (summer time)
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture
-def admin(app, client):
-    with app.app_context():
-        create_user("admin@example.org", "admin", PASSWORD)
-    page = client.get("/staff/login").get_data(as_text=True)
-    client.post("/staff/login", data={"email": "admin@example.org", "password": PASSWORD,
-                                      "csrf_token": hidden(page, "csrf_token")})
-    return client
 
 
 def add(screening_id, seats, created_at, status="confirmed", admitted_at=(), undone_at=None):

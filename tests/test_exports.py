@@ -8,26 +8,12 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from pages import hidden
 from ticketing.services import booking, checkin, exports
-from ticketing.services.accounts import create_user
 
-PASSWORD = "a long enough secret"
 UNICODE_NAMES = ["Баќыт Әлия", "Çağrı Şahin", "Zoë"]
 FORMULA_NAMES = ["=1+1", "+cmd", "-2", "@SUM(A1)", '=HYPERLINK("http://evil.example/","click")']
 START = datetime(2030, 7, 10, 18, 30, tzinfo=timezone.utc)  # 20:30 in Brussels (summer time)
 SCAN = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(second=0, microsecond=0)  # before the undo
-
-
-@pytest.fixture
-def admin(app, client):
-    """The test client, logged in as an admin."""
-    with app.app_context():
-        create_user("admin@example.org", "admin", PASSWORD)
-    page = client.get("/staff/login").get_data(as_text=True)
-    client.post("/staff/login", data={"email": "admin@example.org", "password": PASSWORD,
-                                      "csrf_token": hidden(page, "csrf_token")})
-    return client
 
 
 @pytest.fixture

@@ -10,14 +10,11 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
-from pages import hidden
 from ticketing.extensions import db
 from ticketing.errors import NotFoundError
 from ticketing.models import Registration, Ticket
 from ticketing.services import booking, pdf_tickets, tickets
-from ticketing.services.accounts import create_user
 
-PASSWORD = "a long enough secret"
 STARTS = datetime(2030, 11, 14, 18, 30, tzinfo=timezone.utc)  # 19:30 in Brussels
 RENDERER = shutil.which("pdftoppm")  # Debian's poppler-utils
 # CI installs the renderer (.ci/run): there a missing one fails instead of skipping.
@@ -221,15 +218,6 @@ def test_public_download_writes_nothing_to_disk(app, client, film):
     before = sorted(p for p in os.listdir(app.instance_path))
     assert client.get(f"/r/{secret}/ticket.pdf").status_code == 200
     assert sorted(os.listdir(app.instance_path)) == before
-
-
-@pytest.fixture
-def admin(app, client):
-    with app.app_context():
-        create_user("admin@example.org", "admin", PASSWORD)
-    page = client.get("/staff/login").get_data(as_text=True)
-    client.post("/staff/login", data={"email": "admin@example.org", "password": PASSWORD,
-                                      "csrf_token": hidden(page, "csrf_token")})
 
 
 def test_organizer_prints_every_ticket_of_a_screening(app, client, admin, film):

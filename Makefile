@@ -7,9 +7,13 @@ NODE_STAMP := node_modules/.installed-stamp
 PORT ?= 5000
 export FLASK_APP := app.py
 
-.PHONY: run test bench bench-backoffice setup clean-venv
+# The translations: messages.po is written by people and committed, messages.mo is compiled from it.
+CATALOGS := $(wildcard ticketing/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
 
-setup: $(STAMP)
+.PHONY: run test bench bench-backoffice setup clean-venv translations
+
+setup: $(STAMP) $(COMPILED)
 
 # The venv is rebuilt when pyproject.toml changes; otherwise this is a no-op.
 $(STAMP): pyproject.toml
@@ -25,7 +29,19 @@ $(NODE_STAMP): package.json package-lock.json
 		npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
 	else echo "npm not found: the door page works without its camera decoder, and the accessibility test skips"; fi
 
-run: $(STAMP) $(NODE_STAMP)
+# Each language's catalog compiled for the app (not committed: built here, by make setup).
+%/LC_MESSAGES/messages.mo: %/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+# After changing texts in the code: extract them and merge them into every catalog; then
+# translate what is new or marked fuzzy (tests/test_translations.py fails until that is done).
+translations: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k js_ngettext:1,2 \
+		--no-location --sort-output --project ticketing -o ticketing/translations/messages.pot .
+	$(BIN)/pybabel -q update -i ticketing/translations/messages.pot -d ticketing/translations \
+		--no-wrap --ignore-obsolete
+
+run: $(STAMP) $(NODE_STAMP) $(COMPILED)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo
 	@echo
@@ -38,7 +54,7 @@ run: $(STAMP) $(NODE_STAMP)
 	trap 'kill $$sender 2>/dev/null; wait $$sender' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(NODE_STAMP) $(COMPILED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -141,6 +141,21 @@ def admin(app, client):
 
 
 @pytest.fixture
+def inbox(app):
+    """A real SMTP server on 127.0.0.1, and the app set to send to it."""
+    from mail_support import PUBLIC_URL, Inbox, SMTPServer
+
+    handler = Inbox()
+    controller = SMTPServer(handler, hostname="127.0.0.1", port=0)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, PUBLIC_URL=PUBLIC_URL,
+                      MAIL_DEFAULT_SENDER="tickets@festival.example")
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
 def make_event(app):
     """Create an event (defaults: a festival in Brussels) and return its id."""
 

@@ -13,7 +13,7 @@ def run_jobs(database_url, instance_path, jobs, threads, start):
     list of (job, outcome) where the outcome is a result word, an error code or a traceback.
     """
     from ticketing.errors import TicketingError
-    from ticketing.services import booking, checkin, guests
+    from ticketing.services import announcements, booking, checkin, guests
 
     app = make_test_app(database_url, instance_path)
     results, lock = [], threading.Lock()
@@ -39,6 +39,8 @@ def run_jobs(database_url, instance_path, jobs, threads, start):
                         outcome = f"released:{guests.release_due(*args)}"
                     elif kind == "move":
                         outcome = f"moved:{guests.move(*args).screening_id}"
+                    elif kind == "announce":
+                        outcome = f"announced:{announcements.send(*args).created}"
                     elif kind == "checkin":
                         verdict = checkin.check_in(*args)
                         outcome = f"{verdict.result}:{verdict.admitted_now}"

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import zxingcpp
-from aiosmtpd.controller import Controller
 from flask_migrate import downgrade, upgrade
 from PIL import Image
 
+from mail_support import PUBLIC_URL, parts
 from pages import hidden
 from ticketing.database import write_transaction
 from ticketing.extensions import db
@@ -29,54 +29,8 @@ from ticketing.services.accounts import create_user
 from ticketing.services.notifications import KINDS, notify
 
 ROOT = Path(__file__).resolve().parent.parent
-PUBLIC_URL = "https://tickets.example.org"
 PASSWORD = "a long enough secret"
 TICKET_KINDS = {"confirmation", "repeat_signup", "promoted", "moved"}
-
-
-class Inbox:
-    """An SMTP handler that keeps what it accepts; `answer` may refuse a message instead, and
-    `before_ack` runs before the server answers (the sender-killing test uses it)."""
-
-    def __init__(self):
-        self.received = []
-        self.lock = threading.Lock()
-        self.answer = None  # e.g. "451 4.3.0 Try again later"
-        self.before_ack = None
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.before_ack is not None and self.before_ack(envelope) is False:
-            return "421 4.3.0 Going away"
-        if self.answer:
-            return self.answer
-        with self.lock:
-            self.received.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
-        return "250 2.0.0 OK"
-
-    def ids(self):
-        with self.lock:
-            return [m["Message-ID"] for m in self.received]
-
-
-class _Controller(Controller):
-    """aiosmtpd's Controller on port 0: it learns its port before checking that it answers."""
-
-    def _trigger_server(self):
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
-
-
-@pytest.fixture
-def inbox(app):
-    """A real SMTP server on 127.0.0.1, and the app set to send to it."""
-    handler = Inbox()
-    controller = _Controller(handler, hostname="127.0.0.1", port=0)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, PUBLIC_URL=PUBLIC_URL,
-                      MAIL_DEFAULT_SENDER="tickets@festival.example")
-    handler.port = controller.port
-    yield handler
-    controller.stop()
 
 
 def book(app, screening_id, name="Ana Attendee", mail="ana@example.org", seats=1):
@@ -97,11 +51,6 @@ def send(app, **options):
 def decode_qr(png):
     found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
     return [code.text for code in found]
-
-
-def parts(message):
-    """Every leaf part as (content type, disposition, part)."""
-    return [(p.get_content_type(), p.get_content_disposition(), p) for p in message.walk() if not p.is_multipart()]
 
 
 def test_confirmation_arrives_as_a_mail_client_reads_it(app, client, inbox, make_screening):

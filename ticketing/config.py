@@ -64,7 +64,9 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "en"
     # PDF tickets embed DejaVu Sans (Debian: fonts-dejavu-core) for Kazakh, Turkish and French.
     TICKET_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
-    LANGUAGES = ["en"]
+    # The languages of the pages, e-mails and PDFs; a reader's choice is kept in this cookie.
+    LANGUAGES = ["en", "fr", "nl", "kk", "ru"]
+    LANGUAGE_COOKIE = "lang"
 
 
 def from_environment(environ=os.environ):

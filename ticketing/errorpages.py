@@ -26,7 +26,8 @@ def register(app):
             413: (_("Too much data"), _("What you sent is too large. Please shorten it and try again.")),
             429: (_("Too many attempts"), _("Too many attempts from your connection. Please wait a minute and try again.")),
         }
-        title, message = messages.get(error.code, (error.name, error.description))
+        fallback = (_("This did not work"), _("Please go back and try again. If it happens again, tell the organizers."))
+        title, message = messages.get(error.code, fallback)
         return _page(error.code, title, message)
 
     @app.errorhandler(Exception)

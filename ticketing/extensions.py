@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and bound in the app factory."""
+from babel import negotiate_locale
 from flask import current_app, has_request_context, request
 from flask_babel import Babel
+from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_limiter.util import get_remote_address
@@ -27,11 +29,22 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 login_manager = LoginManager()
 login_manager.login_view = "staff.login"
+# Flashed on the login page when a page needs a login: in the reader's language (str() of the lazy text).
+login_manager.login_message = _l("Please log in to access this page.")
+login_manager.localize_callback = str
 login_manager.session_protection = "basic"  # "strong" rewrote every public visitor's session
 
 
 def select_locale():
-    """Pick the reader's language from the browser's preferences (the default outside requests)."""
+    """Pick the reader's language: the one chosen with the switcher (a cookie), else the best of
+    the browser's preferences, else the default (also outside requests)."""
+    config = current_app.config
     if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
+        return config["BABEL_DEFAULT_LOCALE"]
+    chosen = request.cookies.get(config["LANGUAGE_COOKIE"])
+    if chosen in config["LANGUAGES"]:
+        return chosen
+    # In the browser's order of preference, a language or its main part ("kk-KZ": "kk") is taken:
+    # "kk-KZ, ru;q=0.8" is Kazakh (werkzeug's best_match would answer Russian, an exact match).
+    preferred = [value for value, _quality in request.accept_languages]
+    return negotiate_locale(preferred, config["LANGUAGES"], sep="-") or config["BABEL_DEFAULT_LOCALE"]

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from .errors import InvalidInputError
 
 CORRECT = _l("Please correct the marked fields.")
+EXPIRED = _l("This form had expired. Please try again.")
 
 
 def put_errors(form, failure, summary=None):

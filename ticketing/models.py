@@ -332,6 +332,25 @@ class AuditEntry(db.Model):
     user: Mapped[User | None] = relationship()
 
 
+class Announcement(db.Model):
+    """A message an organizer wrote to the attendees of a screening; one outbox row per person."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    screening_id: Mapped[int] = mapped_column(sa.ForeignKey("screenings.id"), index=True)
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    audience: Mapped[str] = mapped_column(sa.String(16))  # confirmed | active (with the waiting list)
+    recipients: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The form's one-time key: the same form sent twice (a double click, a reload) sends once.
+    form_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+    created_by: Mapped[User | None] = relationship()
+
+
 class OutboxMessage(db.Model):
     """A message to an attendee, written in the transaction that causes it; sent later.
 
@@ -360,5 +379,7 @@ class OutboxMessage(db.Model):
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # given up
     # The Message-ID header, fixed at the first attempt: every retry carries the same one.
     message_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    # For kind "announcement": the organizer's message it carries.
+    announcement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("announcements.id"), index=True)
 
     registration: Mapped[Registration] = relationship()

@@ -1,18 +1,20 @@
 """The back office, for admins: events and screenings, attendees and guests, imports, exports,
 the dashboard, staff accounts and the audit log."""
 from flask import Blueprint, abort
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 bp = Blueprint("admin", __name__)
 
-# The back office's menu: (endpoint, label). A link shows once its view exists.
+# The back office's menu: (endpoint, label). A link shows once its view exists. The template
+# shows each label translated (lazy: read in the reader's language at each request).
 MENU = (
-    ("admin.events", "Events and screenings"),
-    ("admin.dashboard", "Dashboard"),
-    ("admin.users", "Staff"),
-    ("admin.audit_log", "Audit log"),
-    ("admin.outbox", "Messages"),
-    ("staff.devices", "Door devices"),
+    ("admin.events", _l("Events and screenings")),
+    ("admin.dashboard", _l("Dashboard")),
+    ("admin.users", _l("Staff")),
+    ("admin.audit_log", _l("Audit log")),
+    ("admin.outbox", _l("Messages")),
+    ("staff.devices", _l("Door devices")),
 )
 
 
@@ -24,7 +26,7 @@ def require_admin():
         abort(403)
 
 
-from . import attendees, dashboard, events, exports, imports, outbox, people, printing  # noqa: E402,F401
+from . import announcements, attendees, dashboard, events, exports, imports, outbox, people, printing  # noqa: E402,F401
 
 
 @bp.app_template_global()

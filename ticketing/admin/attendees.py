@@ -2,19 +2,24 @@
 and guests added by hand."""
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from ..errors import InvalidInputError, TicketingError
 from ..extensions import db
+from ..formatting import languages, local_datetime
 from ..formerrors import put_errors
 from ..models import Event, Registration, Screening
 from ..services import attendees, booking, checkin, guests, tickets
 from . import bp
 from .attendee_forms import AttendeeFilterForm, CancelForm, CheckInForm, GuestForm, MoveForm, ResendForm
+from .people import ACTIONS, readable
 
 PAGE_SIZE = 50
-EXPIRED = "This form had expired. Please try again."
+EXPIRED = _l("This form had expired. Please try again.")
 
 
 def _list_page(screening_ids, template_values):
@@ -76,7 +81,7 @@ def _render_registration(registration, error=None, status=200, forms=None):
     forms = forms or {}
     move_form = forms.get("move") or MoveForm()
     move_form.to_screening.choices = [
-        SelectChoice(str(s.id), f"{s.title} · {s.starts_at.astimezone(s.event.tz):%Y-%m-%d %H:%M}")
+        SelectChoice(str(s.id), f"{s.title} · {local_datetime(s.starts_at, s.event.tz)}")
         for s in _other_screenings(registration)
     ]
     checkin_form = forms.get("checkin") or CheckInForm()
@@ -87,10 +92,19 @@ def _render_registration(registration, error=None, status=200, forms=None):
         "admin/registration.html", registration=registration, screening=registration.screening,
         ticket=ticket, qr_svg=tickets.render_qr_svg(ticket.code) if ticket else "",
         short_code=tickets.short_code(ticket.code) if ticket else "",
-        history=attendees.registration_history(registration.id), error=error,
+        history=_history(registration.id), error=error,
         resend_form=ResendForm(), cancel_form=CancelForm(), move_form=move_form, checkin_form=checkin_form,
         can_cancel=booking.cancel_refusal(registration) is None,
     ), status
+
+
+def _history(registration_id):
+    """The registration's history, its audit entries and their details in the reader's words."""
+    items = attendees.registration_history(registration_id)
+    for item in items:
+        if item.kind == "audit":
+            item.text = ACTIONS.get(item.text, item.text)
+    return [(item, readable(item.details)) for item in items]
 
 
 @bp.route("/registrations/<int(max=2147483647):registration_id>")
@@ -103,7 +117,7 @@ def _act(registration_id, form, action, success, forms=None):
     """Run one action on a registration: 303 back with a flash, or the page again with 422."""
     registration = _registration_or_404(registration_id)
     if not form.validate():
-        return _render_registration(registration, EXPIRED, 422, forms)
+        return _render_registration(registration, str(EXPIRED), 422, forms)
     try:
         message = action(registration)
     except InvalidInputError as failure:
@@ -122,7 +136,7 @@ def registration_resend(registration_id):
     """Queue the ticket e-mail again."""
     return _act(registration_id, ResendForm(),
                 lambda r: guests.resend_ticket(r.id, user_id=current_user.id) and None,
-                "The ticket e-mail is queued and will be sent shortly.")
+                _("The ticket e-mail is queued and will be sent shortly."))
 
 
 @bp.route("/registrations/<int(max=2147483647):registration_id>/cancel", methods=["POST"])
@@ -132,10 +146,13 @@ def registration_cancel(registration_id):
     def cancel(registration):
         result = booking.cancel(registration.id, reason="organizer", user_id=current_user.id)
         if result.promoted:
-            return f"The registration is cancelled; {len(result.promoted)} from the waiting list got a seat."
+            return ngettext("The registration is cancelled; %(num)d from the waiting list got a seat.",
+                            "The registration is cancelled; %(num)d from the waiting list got a seat.",
+                            len(result.promoted))
         return None
 
-    return _act(registration_id, CancelForm(), cancel, "The registration is cancelled. The attendee is told by e-mail.")
+    return _act(registration_id, CancelForm(), cancel,
+                _("The registration is cancelled. The attendee is told by e-mail."))
 
 
 @bp.route("/registrations/<int(max=2147483647):registration_id>/move", methods=["POST"])
@@ -146,11 +163,12 @@ def registration_move(registration_id):
     def move(registration):
         allowed = {str(s.id) for s in _other_screenings(registration)}
         if form.to_screening.data not in allowed:
-            raise InvalidInputError({"to_screening": "Please choose one of the other screenings of this event."})
+            raise InvalidInputError({"to_screening": _("Please choose one of the other screenings of this event.")})
         moved = guests.move(registration.id, int(form.to_screening.data), user_id=current_user.id)
-        return f"Moved to {moved.screening.title}, {moved.screening.starts_at.astimezone(moved.screening.event.tz):%Y-%m-%d %H:%M}."
+        return _("Moved to %(title)s, %(when)s.", title=moved.screening.title,
+                 when=local_datetime(moved.screening.starts_at, moved.screening.event.tz))
 
-    return _act(registration_id, form, move, "Moved.", {"move": form})
+    return _act(registration_id, form, move, _("Moved."), {"move": form})
 
 
 @bp.route("/registrations/<int(max=2147483647):registration_id>/checkin", methods=["POST"])
@@ -161,13 +179,14 @@ def registration_checkin(registration_id):
     def admit(registration):
         text = (form.seats.data or "").strip()
         if not (text.isascii() and text.isdigit() and len(text) <= 4 and int(text) >= 1):
-            raise InvalidInputError({"seats": "People to admit must be a whole number from 1."})
+            raise InvalidInputError({"seats": _("People to admit must be a whole number from 1.")})
         verdict = checkin.check_in(registration.ticket.code, registration.screening_id, int(text), user_id=current_user.id)
         if verdict.result != checkin.ADMITTED:
             raise TicketingError(str(checkin.MESSAGES.get((verdict.result, verdict.reason), verdict.reason)))
-        return f"Checked in: {verdict.admitted_now} admitted ({verdict.ticket['admitted']} of {verdict.ticket['seats']} in)."
+        return _("Checked in: %(now)d admitted (%(admitted)d of %(seats)d in).", now=verdict.admitted_now,
+                 admitted=verdict.ticket["admitted"], seats=verdict.ticket["seats"])
 
-    return _act(registration_id, form, admit, "Checked in.", {"checkin": form})
+    return _act(registration_id, form, admit, _("Checked in."), {"checkin": form})
 
 
 @bp.route("/screenings/<int(max=2147483647):screening_id>/guests/new", methods=["GET", "POST"])
@@ -175,21 +194,24 @@ def guest_new(screening_id):
     """Add a guest by hand (press, partners): confirmed at once, from the held seats first."""
     screening = db.get_or_404(Screening, screening_id)
     form = GuestForm()
+    form.language.choices = languages()
+    if request.method == "GET":
+        form.language.data = str(get_locale())  # the organizer's language, unless changed
     error = None
     if request.method == "POST":
         if not form.validate():
-            error = EXPIRED
+            error = str(EXPIRED)
         else:
             try:
                 added = guests.add_guest(screening.id, form.name.data, form.email.data, form.seats.data,
-                                         form.note.data, user_id=current_user.id)
+                                         form.note.data, user_id=current_user.id, language=form.language.data)
             except InvalidInputError as failure:
                 error = put_errors(form, failure)
             except TicketingError as failure:
                 put_errors(form, failure)
                 error = str(failure.message)
             else:
-                flash(f"{added.name} is added as a guest.", "success")
+                flash(_("%(name)s is added as a guest.", name=added.name), "success")
                 return redirect(url_for("admin.registration", registration_id=added.id), 303)
         db.session.rollback()
         screening = db.session.get(Screening, screening_id)

@@ -9,12 +9,13 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from babel.dates import format_date, format_datetime, format_time
-from babel.numbers import format_percent
+from babel.numbers import format_decimal, format_percent
 from flask import current_app, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..extensions import db
+from ..formatting import number
 from ..models import Event, Screening
 from ..services import stats
 from . import bp
@@ -63,7 +64,7 @@ def bar_chart(chart_id, title, x_label, y_label, points, columns, rows, top=None
             chart.x_labels.append((round(x + band / 2, 1), label))
     for step in range(5):
         value = top * step / 4
-        text = _percent(value / 100) if percent else (f"{value:g}" if value == int(value) else f"{value:.1f}")
+        text = _percent(value / 100) if percent else format_decimal(round(value, 1), locale=get_locale())
         chart.ticks.append((round(chart.plot_bottom - plot_height * step / 4, 1), text))
     return chart
 
@@ -125,7 +126,7 @@ def fill_chart(screenings, figures, chart_id, tz):
         s = figures[screening.id]
         when = format_datetime(screening.starts_at, "d MMM HH:mm", tzinfo=tz, locale=get_locale())
         points.append((when, 100 * (s.fill_rate or 0)))
-        rows.append((f"{screening.title}, {when}", f"{s.confirmed} / {s.capacity}", _percent(s.fill_rate)))
+        rows.append((f"{screening.title}, {when}", f"{number(s.confirmed)} / {number(s.capacity)}", _percent(s.fill_rate)))
     return bar_chart(chart_id, _("Fill rate per screening"), _("Screening"), _("Seats confirmed"),
                      points, [_("Screening"), _("Confirmed / capacity"), _("Fill rate")], rows,
                      top=100, percent=True)

@@ -2,6 +2,7 @@
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -17,7 +18,7 @@ from . import bp
 from .event_forms import CancelScreeningForm, EventForm, PosterForm, PublishForm, ScreeningForm
 
 _ID = "<int(max=2147483647):{}>"
-EXPIRED = "This form had expired. Your entries are kept: please save again."
+EXPIRED = _l("This form had expired. Your entries are kept: please save again.")
 
 
 def link_if(endpoint, **values):
@@ -55,7 +56,7 @@ def event_new():
     error = None
     if request.method == "POST":
         if not form.validate():
-            error = _(EXPIRED)
+            error = str(EXPIRED)
         else:
             try:
                 created = service.create_event(user_id=current_user.id, **form.values())
@@ -81,7 +82,7 @@ def event(event_id):
     if request.method == "GET":
         form.fill_from(shown)
     elif not form.validate():
-        error = _(EXPIRED)
+        error = str(EXPIRED)
     else:
         try:
             service.update_event(event_id, user_id=current_user.id, **form.values())
@@ -136,7 +137,7 @@ def screening_new(event_id):
     error = None
     if request.method == "POST":
         if not form.validate():
-            error = _(EXPIRED)
+            error = str(EXPIRED)
         else:
             try:
                 created = service.create_screening(event_id, user_id=current_user.id, **form.values())
@@ -158,7 +159,7 @@ def screening_edit(screening_id):
     if request.method == "GET":
         form.fill_from(shown)
     elif not form.validate():
-        error = _(EXPIRED)
+        error = str(EXPIRED)
     else:
         try:
             change = service.update_screening(screening_id, user_id=current_user.id, **form.changed_values())

@@ -1,5 +1,8 @@
 """Back office: import a guest list from a CSV file, with a preview before anything is written."""
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, ngettext
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -10,8 +13,8 @@ from ..services import imports
 from . import bp
 from .attendee_forms import ConfirmImportForm, ImportForm
 
-EXPIRED = "This form had expired. Please upload the file again."
-TOO_LARGE = f"The file is too large: at most {imports.MAX_BYTES // (1024 * 1024)} MB. Please split it."
+EXPIRED = _l("This form had expired. Please upload the file again.")
+TOO_LARGE = _l("The file is too large: at most %(mb)d MB. Please split it.", mb=imports.MAX_BYTES // (1024 * 1024))
 
 
 def _upload_page(screening, form, error=None, status=None):
@@ -34,16 +37,16 @@ def guest_import(screening_id):
             raise RequestEntityTooLarge()
         form = ImportForm()
         if not form.validate():
-            return _upload_page(screening, form, EXPIRED)
+            return _upload_page(screening, form, str(EXPIRED))
     except RequestEntityTooLarge:
-        return _upload_page(screening, ImportForm(formdata=None), TOO_LARGE)
+        return _upload_page(screening, ImportForm(formdata=None), str(TOO_LARGE))
     upload = form.file.data
     if upload is None or not getattr(upload, "filename", ""):
-        form.file.errors = ["Please choose the CSV file of the guest list."]
+        form.file.errors = [_("Please choose the CSV file of the guest list.")]
         return _upload_page(screening, form, form.file.errors[0])
     data = upload.read(imports.MAX_BYTES + 1)
     try:
-        preview = imports.build_preview(screening.id, data)
+        preview = imports.build_preview(screening.id, data, default_language=str(get_locale()))
     except TicketingError as failure:
         form.file.errors = [str(failure.message)]
         return _upload_page(screening, form, str(failure.message))
@@ -72,7 +75,7 @@ def guest_import_confirm(screening_id, token):
     form = ConfirmImportForm()
     error = None
     if not form.validate():
-        error = "This form had expired. Please press Confirm again."
+        error = _("This form had expired. Please press Confirm again.")
     else:
         try:
             added = imports.confirm(token, screening.id, current_user.id)
@@ -82,7 +85,7 @@ def guest_import_confirm(screening_id, token):
             db.session.rollback()
             error = str(failure.message)
         else:
-            flash(f"{len(added)} guest{'' if len(added) == 1 else 's'} added.", "success")
+            flash(ngettext("%(num)d guest added.", "%(num)d guests added.", len(added)), "success")
             return redirect(url_for("admin.attendees", screening_id=screening.id, source="guest", sort="newest"), 303)
     screening = db.session.get(Screening, screening_id)
     try:

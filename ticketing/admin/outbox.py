@@ -19,6 +19,7 @@ KINDS = {
     "released": _l("Seats released"),
     "moved": _l("Moved"),
     "screening_cancelled": _l("Screening cancelled"),
+    "announcement": _l("Message from the organizers"),
 }
 
 
@@ -32,7 +33,7 @@ class RetryForm(FlaskForm):
 def outbox():
     """The outbox: counts, failed messages with their errors, waiting and recently sent ones."""
     return render_template(
-        "admin/outbox.html", counts=mailer.counts(), kinds=KINDS, form=RetryForm(),
+        "admin/outbox.html", counts=mailer.counts(), kinds=KINDS, form=RetryForm(), error_text=mailer.error_text,
         failed=mailer.listing("failed"), waiting=mailer.listing("waiting"), sent=mailer.listing("sent"),
         to_server=bool(current_app.config.get("MAIL_SERVER")),
     )

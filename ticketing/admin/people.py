@@ -40,6 +40,7 @@ ACTIONS = {
     "screening.publish": _l("published a screening"),
     "screening.unpublish": _l("unpublished a screening"),
     "screening.cancel": _l("cancelled a screening"),
+    "screening.announce": _l("wrote to a screening's attendees"),
     "screening.poster": _l("uploaded a poster"),
     "screening.poster_remove": _l("removed a poster"),
     "outbox.retry": _l("asked to send a message again"),
@@ -52,6 +53,24 @@ SUBJECTS = {
     "registrations": _l("Registration"),
     "outbox": _l("Message"),
     "": _l("Nothing in particular"),
+}
+
+# The names of the details an entry records, for people; others show their code with spaces.
+DETAILS = {
+    "announcement": _l("announcement"), "attempts": _l("attempts"), "audience": _l("audience"),
+    "changed": _l("changed"), "count": _l("count"), "email": _l("email"), "event_ids": _l("event ids"),
+    "events": _l("events"), "fields": _l("fields"),
+    "from_screening": _l("from screening"), "held_seats": _l("held seats"), "is_active": _l("is active"),
+    "messages": _l("messages"), "name": _l("name"), "password": _l("password"), "poster": _l("poster"),
+    "previous": _l("previous"), "promoted": _l("promoted"), "reason": _l("reason"),
+    "registrations": _l("registrations"), "role": _l("role"), "screening_id": _l("screening id"),
+    "seats": _l("seats"), "to_screening": _l("to screening"), "was_given_up": _l("was given up"),
+}
+# Words for the coded values of some details.
+DETAIL_VALUES = {
+    "password": {"generated": _l("generated"), "typed": _l("typed")},
+    "role": {"admin": _l("admin"), "door": _l("door")},
+    "audience": {"confirmed": _l("people with a seat"), "active": _l("people with a seat and the waiting list")},
 }
 
 
@@ -161,11 +180,13 @@ def user_password(user_id):
     return _edit_page(db.get_or_404(User, user_id), _edit_form(user), form, error, 422)
 
 
-def _readable(details):
+def readable(details):
     """Turn an entry's details into (label, text) pairs for people (escaped by the template)."""
     pairs = []
     for key, value in (details or {}).items():
-        if isinstance(value, bool):
+        if isinstance(value, str) and value in DETAIL_VALUES.get(key, {}):
+            text = str(DETAIL_VALUES[key][value])
+        elif isinstance(value, bool):
             text = _("yes") if value else _("no")
         elif isinstance(value, list):
             text = ", ".join(str(v) for v in value) or (_("every event") if key == "events" else _("none"))
@@ -173,7 +194,7 @@ def _readable(details):
             text = json.dumps(value, ensure_ascii=False)
         else:
             text = str(value)
-        pairs.append((key.replace("_", " "), text))
+        pairs.append((str(DETAILS.get(key) or key.replace("_", " ")), text))
     return pairs
 
 
@@ -200,7 +221,7 @@ def audit_log():
         "subject": SUBJECTS.get(entry.subject_type, entry.subject_type),
         "subject_type": entry.subject_type,
         "subject_id": entry.subject_id,
-        "details": _readable(entry.details),
+        "details": readable(entry.details),
     } for entry, email in rows[:AUDIT_PAGE]]
     return render_template(
         "admin/audit.html", entries=entries, kinds=[(k, SUBJECTS.get(k, k)) for k in kinds], kind=kind,

@@ -1,5 +1,6 @@
 """Back office: every confirmed ticket of a screening as one PDF, to print."""
 from flask import Response, abort, flash, redirect, url_for
+from flask_babel import get_locale
 
 from ..errors import NotFoundError
 from ..services import pdf_tickets
@@ -13,6 +14,7 @@ def screening_tickets_pdf(screening_id):
         pdf = pdf_tickets.render_screening_pdf(
             screening_id,
             link_for=lambda secret: url_for("public.registration", secret=secret, _external=True),
+            locale=str(get_locale()),  # printed for the door: in the organizer's language
         )
     except NotFoundError:
         abort(404)

@@ -5,6 +5,8 @@ on every change) or with `Authorization: Bearer <device token>`. Errors are JSON
 {"error": {"kind": ..., "message": ..., "fields": {...}}}.
 """
 from flask import Blueprint, g, jsonify, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import HTTPException
@@ -18,6 +20,19 @@ bp = Blueprint("api", __name__)
 # Domain errors that are not "not found" or "bad input" are conflicts with the current state.
 _STATUS = {NotFoundError: 404, InvalidInputError: 422}
 PUBLIC_ENDPOINTS = {"api.openapi"}
+# What an HTTP error says to a caller, in the caller's language (Accept-Language), when the code
+# that raised it gave no words of its own; `kind` stays the machine-readable part.
+_HTTP_MESSAGES = {
+    400: _l("The request could not be understood."),
+    401: _l("Log in, or send a device token: Authorization: Bearer <token>."),
+    403: _l("This account may not do that."),
+    404: _l("Not found."),
+    405: _l("This method is not allowed here."),
+    413: _l("What you sent is too large."),
+    415: _l("Send a JSON object, with Content-Type: application/json."),
+    429: _l("Too many requests. Please wait a moment and try again."),
+    500: _l("Something went wrong; nothing was saved."),
+}
 
 
 def api_error(status, kind, message, fields=None):
@@ -44,7 +59,7 @@ def authenticate():
     if header[:7].lower() == "bearer ":
         g.api_device = accounts.device_for_token(header[7:].strip())
         if g.api_device is None:
-            return api_error(401, "unauthorized", "This device token is unknown or revoked.")
+            return api_error(401, "unauthorized", _("This device token is unknown or revoked."))
         return None
     if current_user.is_authenticated:
         g.api_user = current_user._get_current_object()
@@ -52,10 +67,10 @@ def authenticate():
             try:
                 validate_csrf(request.headers.get("X-CSRFToken"))
             except (ValidationError, CSRFError):
-                return api_error(403, "csrf_failed", "Send the page's CSRF token in the X-CSRFToken header.")
+                return api_error(403, "csrf_failed", _("Send the page's CSRF token in the X-CSRFToken header."))
         return None
     if request.endpoint not in PUBLIC_ENDPOINTS:
-        return api_error(401, "unauthorized", "Log in, or send a device token: Authorization: Bearer <token>.")
+        return api_error(401, "unauthorized", _HTTP_MESSAGES[401])
     return None
 
 
@@ -70,7 +85,10 @@ def http_error(error):
     kinds = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
              405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}
     code = error.code if isinstance(error, HTTPException) else 500
-    message = error.description if isinstance(error, HTTPException) else "Something went wrong; nothing was saved."
+    own_words = (isinstance(error, HTTPException) and error.description != type(error).description
+                 and code != 429)  # flask-limiter's own words are the limit ("10 per 1 minute")
+    message = error.description if own_words else _HTTP_MESSAGES.get(code) or (
+        error.description if isinstance(error, HTTPException) else _HTTP_MESSAGES[500])
     return api_error(code, kinds.get(code, "server_error"), message)
 
 

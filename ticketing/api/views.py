@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, jsonify, request, url_for
+from flask_babel import gettext as _
 from werkzeug.exceptions import Forbidden
 
 from ..errors import InvalidInputError
@@ -26,7 +27,7 @@ def _json_body():
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         body = None
     if not request.is_json or not isinstance(body, dict):
-        raise InvalidInputError({"body": "Send a JSON object, with Content-Type: application/json."})
+        raise InvalidInputError({"body": _("Send a JSON object, with Content-Type: application/json.")})
     return body
 
 
@@ -34,7 +35,7 @@ def _door_screening(screening_id):
     """Load a screening for door work, or answer 404; door staff limited to events get 403."""
     screening = db.get_or_404(Screening, screening_id)
     if g.api_user is not None and not g.api_user.may_work_at(screening.event_id):
-        raise Forbidden("You work at the doors of other events.")
+        raise Forbidden(_("You work at the doors of other events."))
     return screening
 
 
@@ -93,11 +94,12 @@ def screening(screening_id):
 def register(screening_id):
     """Register a person, with the same rules as the public form (admins and devices only)."""
     if g.api_user is not None and not g.api_user.is_admin:
-        return api_error(403, "forbidden", "Door staff check tickets in; registering is for organisers.")
+        return api_error(403, "forbidden", _("Door staff check tickets in; registering is for organisers."))
     body = _json_body()
     result = booking.book(screening_id, body.get("name"), body.get("email"), body.get("seats"))
     if result.outcome == "repeat":
-        return api_error(409, "already_registered", "This e-mail address is already registered for this screening; its ticket is sent to it again.")
+        return api_error(409, "already_registered", _(
+            "This e-mail address is already registered for this screening; its ticket is sent to it again."))
     registration = result.registration
     code = db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == registration.id))
     return jsonify({
@@ -124,9 +126,9 @@ def check_in():
     fields = {}
     code, screening_id, seats = body.get("code"), body.get("screening"), body.get("seats")
     if not isinstance(code, str) or not code.strip():
-        fields["code"] = "Send the scanned or typed ticket code as a string."
+        fields["code"] = _("Send the scanned or typed ticket code as a string.")
     if isinstance(screening_id, bool) or not isinstance(screening_id, int) or not 0 < screening_id < 2**31:
-        fields["screening"] = "Send the screening's id as a whole number."
+        fields["screening"] = _("Send the screening's id as a whole number.")
     if fields:
         raise InvalidInputError(fields)
     if g.api_user is not None and g.api_user.events and not g.api_user.is_admin:

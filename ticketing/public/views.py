@@ -9,6 +9,7 @@ from ..extensions import db, limiter
 from ..models import Event, Screening
 from ..services import booking, calendar, pdf_tickets, posters, tickets
 from . import bp
+from ..urls import local_path
 from .forms import ConfirmForm, SignupForm
 
 
@@ -25,6 +26,19 @@ def _failed_lookup(response):
 # its look-ups are refused until the window passes (answering hits while refusing misses would
 # let the guessing go on).
 limit_lookups = limiter.limit(_lookup_limit, deduct_when=_failed_lookup)
+
+
+@bp.route("/language/<code>")
+def language(code):
+    """Remember the reader's language for a year and go back to the page they were on."""
+    back = local_path(request.args.get("next"), url_for("public.index"))
+    response = redirect(back, 303)
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            current_app.config["LANGUAGE_COOKIE"], code, max_age=365 * 24 * 3600,
+            samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False), httponly=True,
+        )
+    return response
 
 
 @bp.route("/")
@@ -165,7 +179,8 @@ def ticket_pdf(secret):
     if found.status != booking.CONFIRMED:
         abort(404)
     link = url_for("public.registration", secret=secret, _external=True)
-    response = Response(pdf_tickets.render_ticket_pdf(found, link=link), mimetype="application/pdf")
+    pdf = pdf_tickets.render_ticket_pdf(found, link=link, locale=str(get_locale()))
+    response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="ticket-{tickets.short_code(found.ticket.code)}.pdf"'
     )

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import write_transaction
@@ -36,7 +37,7 @@ def create_user(email, role, password=None, events=(), by_user_id=None):
     except ValueError as error:
         errors["email"] = str(error)
     if role not in ROLES:
-        errors["role"] = f"The role must be one of: {', '.join(ROLES)}."
+        errors["role"] = _("The role must be one of: %(roles)s.", roles=", ".join(ROLES))
     generated = None
     if password is None:
         password = generated = generate_password()
@@ -47,7 +48,7 @@ def create_user(email, role, password=None, events=(), by_user_id=None):
         raise InvalidInputError(errors)
     with write_transaction() as session:
         if session.scalar(sa.select(User.id).where(User.email == normalized)):
-            raise InvalidInputError({"email": "A staff account with this e-mail exists already."})
+            raise InvalidInputError({"email": _("A staff account with this e-mail exists already.")})
         user = User(email=normalized, password_hash=generate_password_hash(password), role=role)
         user.events = _load_events(session, event_ids, role)
         session.add(user)
@@ -65,8 +66,8 @@ def generate_password():
 def _check_password(password, errors):
     if (not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX
             or has_hidden_characters(password)):
-        errors["password"] = (f"A password needs at least {PASSWORD_MIN} characters (at most {PASSWORD_MAX}), "
-                              "none of them control characters.")
+        errors["password"] = _("A password needs at least %(min)d characters (at most %(max)d), "
+                               "none of them control characters.", min=PASSWORD_MIN, max=PASSWORD_MAX)
 
 
 def _check_event_ids(events, errors):
@@ -74,7 +75,7 @@ def _check_event_ids(events, errors):
     ids = set()
     for raw in events or ():
         if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < 2**31:
-            errors["events"] = "Choose events from the list."
+            errors["events"] = _("Choose events from the list.")
             return None
         ids.add(raw)
     return sorted(ids)
@@ -86,7 +87,7 @@ def _load_events(session, event_ids, role):
         return []
     found = session.scalars(sa.select(Event).where(Event.id.in_(event_ids)).order_by(Event.id)).all()
     if len(found) != len(event_ids):
-        raise InvalidInputError({"events": "One of the chosen events does not exist (any more)."})
+        raise InvalidInputError({"events": _("One of the chosen events does not exist (any more).")})
     return list(found)
 
 
@@ -116,9 +117,9 @@ def update_user(user_id, role=None, is_active=None, events=None, by_user_id=None
     """
     errors = {}
     if role is not None and role not in ROLES:
-        errors["role"] = f"The role must be one of: {', '.join(ROLES)}."
+        errors["role"] = _("The role must be one of: %(roles)s.", roles=", ".join(ROLES))
     if is_active is not None and not isinstance(is_active, bool):
-        errors["is_active"] = "Say whether the account is active: yes or no."
+        errors["is_active"] = _("Say whether the account is active: yes or no.")
     event_ids = _check_event_ids(events, errors) if events is not None else None
     if errors:
         raise InvalidInputError(errors)
@@ -129,7 +130,7 @@ def update_user(user_id, role=None, is_active=None, events=None, by_user_id=None
             .execution_options(populate_existing=True)
         ).scalar_one_or_none()
         if user is None:
-            raise NotFoundError(f"No staff account has the id {user_id}.")
+            raise NotFoundError(_("No staff account has the id %(id)s.", id=user_id))
         new_role = user.role if role is None else role
         new_active = user.is_active if is_active is None else is_active
         if user.is_active and not new_active and user_id == by_user_id:
@@ -165,7 +166,7 @@ def reset_password(user_id, new_password=None, by_user_id=None):
     with write_transaction() as session:
         user = session.get(User, user_id)
         if user is None:
-            raise NotFoundError(f"No staff account has the id {user_id}.")
+            raise NotFoundError(_("No staff account has the id %(id)s.", id=user_id))
         user.password_hash = generate_password_hash(new_password)
         audit.record(session, by_user_id, "user.password_reset", user, email=user.email,
                      password="generated" if generated else "typed")
@@ -195,7 +196,7 @@ def create_device(name, by_user_id=None):
     """Register a door device; return (device, token). The token is shown once, stored hashed."""
     name = (name or "").strip()
     if not name or len(name) > 100 or has_hidden_characters(name):
-        raise InvalidInputError({"name": "A device needs a name of 1 to 100 characters."})
+        raise InvalidInputError({"name": _("A device needs a name of 1 to 100 characters.")})
     token = secrets.token_urlsafe(32)
     with write_transaction() as session:
         device = Device(name=name, token_hash=_hash_token(token))
@@ -219,7 +220,7 @@ def revoke_device(device_id, by_user_id=None):
     with write_transaction() as session:
         device = session.get(Device, device_id)
         if device is None:
-            raise NotFoundError(f"No device has the id {device_id}.")
+            raise NotFoundError(_("No device has the id %(id)s.", id=device_id))
         if device.revoked_at is None:
             device.revoked_at = utcnow()
             audit.record(session, by_user_id, "device.revoke", device, name=device.name)

@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from ..errors import InvalidInputError
 from ..extensions import db
 from ..models import AuditEntry, CheckIn, Device, OutboxMessage, Registration, Screening, Ticket, User
 from . import tickets
 from .inputs import has_hidden_characters
+from .mailer import error_text
 
 SEARCH_MAX = 200
 CODE_PREFIX_MIN = 4
@@ -36,6 +40,30 @@ _SORT_KEYS = {
     "oldest": (_R.created_at, False),
     "seats": (_R.seats, True),
 }
+# Words for the codes a registration's history shows, in the reader's language.
+SOURCE_WORDS = {"public": _l("public"), "guest": _l("guest"), "walkin": _l("walk-in")}
+SCAN_RESULTS = {
+    "admitted": _l("admitted"), "already_checked_in": _l("already checked in"),
+    "not_valid": _l("not valid"), "undone": _l("undone"),
+}
+SCAN_REASONS = {
+    "all_in": _l("all in"), "fewer_seats_left": _l("fewer seats left"), "unknown_code": _l("unknown code"),
+    "other_screening": _l("other screening"), "cancelled": _l("cancelled"), "released": _l("released"),
+    "waitlisted": _l("waitlisted"), "screening_cancelled": _l("screening cancelled"), "walkin": _l("walkin"),
+    "undo": _l("undo"),
+}
+MESSAGE_KINDS = {
+    "confirmation": _l("confirmation"), "repeat_signup": _l("repeat signup"), "waitlisted": _l("waitlisted"),
+    "promoted": _l("promoted"), "cancelled": _l("cancelled"), "released": _l("released"), "moved": _l("moved"),
+    "screening_cancelled": _l("screening cancelled"), "announcement": _l("announcement"),
+}
+
+
+def _word(words, code):
+    """The reader's word for `code`, or the code with spaces when there is none."""
+    return str(words.get(code) or code.replace("_", " "))
+
+
 _COLUMNS = (
     _R.id, _R.screening_id, _R.name, _R.email, _R.seats, _R.status, _R.source, _R.note,
     _R.created_at, _R.cancel_reason, _R.name_normalized, _T.code, _T.admitted,
@@ -68,16 +96,16 @@ def clean_query(q="", status="", source="", sort=""):
     errors = {}
     q = q if isinstance(q, str) else ""
     if len(q) > SEARCH_MAX:
-        errors["q"] = f"Please search with at most {SEARCH_MAX} characters."
+        errors["q"] = _("Please search with at most %(n)d characters.", n=SEARCH_MAX)
     elif has_hidden_characters(q):
-        errors["q"] = "The search text contains control or invisible characters. Please type it again."
+        errors["q"] = _("The search text contains control or invisible characters. Please type it again.")
     q = " ".join(unicodedata.normalize("NFC", q).split()) if "q" not in errors else ""
     if status and status not in STATUSES:
-        errors["status"] = "Please choose a status from the list."
+        errors["status"] = _("Please choose a status from the list.")
     if source and source not in SOURCES:
-        errors["source"] = "Please choose a source from the list."
+        errors["source"] = _("Please choose a source from the list.")
     if sort and sort not in SORTS:
-        errors["sort"] = "Please choose a sort order from the list."
+        errors["sort"] = _("Please choose a sort order from the list.")
     if errors:
         raise InvalidInputError(errors)
     return q, status, source, sort or "name"
@@ -133,7 +161,9 @@ def decode_cursor(cursor, sort):
             raise ValueError
         return key, row_id
     except (ValueError, TypeError, UnicodeDecodeError, RecursionError):
-        raise InvalidInputError({"page": "This page link is out of date. Please start again from the first page."}) from None
+        raise InvalidInputError(
+            {"page": _("This page link is out of date. Please start again from the first page.")}
+        ) from None
 
 
 def _after(column, descending, key, row_id, backwards):
@@ -217,7 +247,8 @@ def registration_history(registration_id):
     registration = db.session.get(Registration, registration_id)
     if registration is None:
         return []
-    items = [HistoryItem(registration.created_at, "registered", f"Registered ({registration.source})",
+    items = [HistoryItem(registration.created_at, "registered",
+                         _("Registered (%(source)s)", source=_word(SOURCE_WORDS, registration.source)),
                          _user_email(registration.created_by_id))]
     if registration.ticket is not None:
         scans = db.session.execute(
@@ -228,11 +259,7 @@ def registration_history(registration_id):
         ).all()
         for scan, email, device in scans:
             who = " · ".join(part for part in (email, device) if part)
-            text = f"Door: {scan.result.replace('_', ' ')}"
-            if scan.seats:
-                text += f", {scan.seats} seat(s)"
-            if scan.reason:
-                text += f" ({scan.reason.replace('_', ' ')})"
+            text = _scan_text(scan)
             items.append(HistoryItem(scan.scanned_at, "scan", text, who, {"screening_id": scan.screening_id}))
     entries = db.session.execute(
         sa.select(AuditEntry, User.email)
@@ -245,17 +272,39 @@ def registration_history(registration_id):
         sa.select(OutboxMessage).where(OutboxMessage.registration_id == registration_id)
     ).all()
     for message in messages:
-        if message.sent_at:
-            state = "sent"
-        elif message.failed_at:
-            state = f"not sent: {message.last_error or 'given up'}"
-        elif message.attempts:
-            state = f"waiting to be tried again ({message.last_error})" if message.last_error else "being sent"
-        else:
-            state = "waiting to be sent"
-        items.append(HistoryItem(message.created_at, "message", f"E-mail “{message.kind.replace('_', ' ')}” to {message.recipient}, {state}"))
+        items.append(HistoryItem(message.created_at, "message", _message_text(message)))
     items.sort(key=lambda item: item.at, reverse=True)
     return items
+
+
+def _scan_text(scan):
+    """One door scan in words: its result, the seats it admitted and why, if it says."""
+    values = dict(result=_word(SCAN_RESULTS, scan.result), reason=_word(SCAN_REASONS, scan.reason or ""))
+    if scan.seats and scan.reason:
+        return ngettext("Door: %(result)s, %(num)d seat(s) (%(reason)s)",
+                        "Door: %(result)s, %(num)d seat(s) (%(reason)s)", scan.seats, **values)
+    if scan.seats:
+        return ngettext("Door: %(result)s, %(num)d seat(s)", "Door: %(result)s, %(num)d seat(s)", scan.seats, **values)
+    if scan.reason:
+        return _("Door: %(result)s (%(reason)s)", **values)
+    return _("Door: %(result)s", **values)
+
+
+def _message_text(message):
+    """An e-mail of the outbox in words: its kind, its recipient and how far it got."""
+    values = dict(kind=_word(MESSAGE_KINDS, message.kind), to=message.recipient,
+                  error=error_text(message.last_error))
+    if message.sent_at:
+        return _("E-mail “%(kind)s” to %(to)s, sent", **values)
+    if message.failed_at:
+        if message.last_error:
+            return _("E-mail “%(kind)s” to %(to)s, not sent: %(error)s", **values)
+        return _("E-mail “%(kind)s” to %(to)s, not sent: given up", **values)
+    if message.attempts and message.last_error:
+        return _("E-mail “%(kind)s” to %(to)s, waiting to be tried again (%(error)s)", **values)
+    if message.attempts:
+        return _("E-mail “%(kind)s” to %(to)s, being sent", **values)
+    return _("E-mail “%(kind)s” to %(to)s, waiting to be sent", **values)
 
 
 def _user_email(user_id):

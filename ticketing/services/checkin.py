@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..database import write_transaction
@@ -78,7 +79,7 @@ def check_in(code, screening_id, seats=None, user_id=None, device_id=None, scann
     whole number, NotFoundError for an unknown screening.
     """
     if seats is not None and (isinstance(seats, bool) or not isinstance(seats, int) or not 1 <= seats <= 1000):
-        raise InvalidInputError({"seats": "Seats must be a whole number from 1."})
+        raise InvalidInputError({"seats": _("Seats must be a whole number from 1.")})
     now = utcnow()
     scanned_at = scanned_at or now
     normalized = tickets.normalize_code(code)
@@ -87,7 +88,7 @@ def check_in(code, screening_id, seats=None, user_id=None, device_id=None, scann
         row = normalized and connection.execute(_FIND_TICKET_LOCKED, {"code": normalized}).one_or_none()
         if not row or row.screening_id != screening_id:  # only then can the screening be unknown
             if connection.scalar(sa.select(_S.id).where(_S.id == screening_id)) is None:
-                raise NotFoundError("No screening has this id.")
+                raise NotFoundError(_("No screening has this id."))
         log = dict(screening_id=screening_id, scanned_code=_printable(code),
                    staff_user_id=user_id, device_id=device_id, scanned_at=scanned_at, recorded_at=now)
         if not row:
@@ -190,7 +191,7 @@ def undo(checkin_id, user_id=None, device_id=None):
     with write_transaction() as session:
         admission = session.get(CheckIn, checkin_id, with_for_update=True)  # racing undos: one wins
         if admission is None:
-            raise NotFoundError("No check-in has this id.")
+            raise NotFoundError(_("No check-in has this id."))
         already = session.scalar(sa.select(CheckIn.id).where(CheckIn.undoes_id == checkin_id))
         if admission.result != ADMITTED or already:
             raise UndoRefusedError()

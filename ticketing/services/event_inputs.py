@@ -1,13 +1,17 @@
 """What an organizer may type for an event or a screening: one cleaner per kind of field (R9).
 
 Each cleaner takes the raw value (text from a form, or a typed value from code), returns the
-value to store, or records a message for the field in `errors` and returns None.
+value to store, or records a message for the field in `errors` and returns None. `what` names the
+field in the message ("The title"), in the reader's language: pass a lazy text (lazy_gettext).
 """
 import re
 import unicodedata
 from datetime import datetime, timezone
 from functools import lru_cache
 from zoneinfo import available_timezones
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .inputs import clean_email, has_hidden_characters
 from .schedule import local_to_utc
@@ -26,23 +30,24 @@ def time_zones():
     return {name.casefold(): name for name in available_timezones() if "/" in name or name == "UTC"}
 
 
-def text(raw, field, errors, maximum, required=False, multiline=False, what="This field"):
+def text(raw, field, errors, maximum, required=False, multiline=False, what=_l("This field")):
     """Return the text stripped and NFC-normalised; refuse control characters and long text."""
     if raw is None:
         raw = ""
     if not isinstance(raw, str):
-        errors[field] = f"{what} must be text."
+        errors[field] = _("%(what)s must be text.", what=what)
         return None
     value = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n")).strip()
     # Line breaks and tabs belong in a description; every other control character is refused
     # (PostgreSQL refuses NUL outright, and invisible characters disguise text).
     visible = value.replace("\n", "").replace("\t", "") if multiline else value
     if has_hidden_characters(visible):
-        errors[field] = f"{what} contains control or invisible characters. Please type it again."
+        errors[field] = _("%(what)s contains control or invisible characters. Please type it again.", what=what)
     elif len(value) > maximum:
-        errors[field] = f"{what} is too long: at most {maximum} characters, not {len(value)}."
+        errors[field] = _("%(what)s is too long: at most %(max)d characters, not %(length)d.",
+                          what=what, max=maximum, length=len(value))
     elif required and not value:
-        errors[field] = f"{what} is required."
+        errors[field] = _("%(what)s is required.", what=what)
     else:
         return value
     return None
@@ -50,12 +55,12 @@ def text(raw, field, errors, maximum, required=False, multiline=False, what="Thi
 
 def slug(raw, field, errors):
     """Return a web address name: lowercase letters, digits and single dashes."""
-    value = text(raw, field, errors, 80, required=True, what="The web address name")
+    value = text(raw, field, errors, 80, required=True, what=_l("The web address name"))
     if value is None:
         return None
     value = value.lower() if value.isascii() else value
     if not SLUG.fullmatch(value):
-        errors[field] = (
+        errors[field] = _(
             "Use only lowercase letters a-z, digits and dashes between them, "
             "for example days-of-kazakh-cinema."
         )
@@ -65,12 +70,12 @@ def slug(raw, field, errors):
 
 def time_zone(raw, field, errors):
     """Return an IANA time zone name (Europe/Brussels), spelt as the database spells it."""
-    value = text(raw, field, errors, 64, required=True, what="The time zone")
+    value = text(raw, field, errors, 64, required=True, what=_l("The time zone"))
     if value is None:
         return None
     found = time_zones().get(value.casefold())
     if found is None:
-        errors[field] = "Choose a time zone from the list, such as Europe/Brussels."
+        errors[field] = _("Choose a time zone from the list, such as Europe/Brussels.")
     return found
 
 
@@ -85,23 +90,26 @@ def email(raw, field, errors):
         return None
 
 
-def whole(raw, field, errors, minimum, maximum, required=False, what="This number"):
+def whole(raw, field, errors, minimum, maximum, required=False, what=_l("This number")):
     """Return a whole number from `minimum` to `maximum`; None for an empty optional field."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if required:
-            errors[field] = f"{what} is required: a whole number from {minimum} to {maximum}."
+            errors[field] = _("%(what)s is required: a whole number from %(min)d to %(max)d.",
+                              what=what, min=minimum, max=maximum)
         return None
     if isinstance(raw, bool) or not isinstance(raw, (int, str)):
-        errors[field] = f"{what} must be a whole number from {minimum} to {maximum}."
+        errors[field] = _("%(what)s must be a whole number from %(min)d to %(max)d.",
+                          what=what, min=minimum, max=maximum)
         return None
     value_text = str(raw).strip()
     # At most nine digits: int() of a very long string is slow, and the range says no anyway.
     if not (value_text.isascii() and _DIGITS.fullmatch(value_text.lstrip("0") or "0")):
-        errors[field] = f"{what} must be a whole number from {minimum} to {maximum}."
+        errors[field] = _("%(what)s must be a whole number from %(min)d to %(max)d.",
+                          what=what, min=minimum, max=maximum)
         return None
     value = int(value_text)
     if not minimum <= value <= maximum:
-        errors[field] = f"{what} must be from {minimum} to {maximum}."
+        errors[field] = _("%(what)s must be from %(min)d to %(max)d.", what=what, min=minimum, max=maximum)
         return None
     return value
 
@@ -112,11 +120,11 @@ def flag(raw, field, errors):
         return bool(raw)
     if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
         return raw.strip().lower() in _TRUE
-    errors[field] = "Choose yes or no."
+    errors[field] = _("Choose yes or no.")
     return None
 
 
-def local_time(raw, field, errors, tz, required=False, what="This time"):
+def local_time(raw, field, errors, tz, required=False, what=_l("This time")):
     """Return the aware UTC time of a wall-clock time typed in the event's zone `tz`.
 
     Text like 2027-03-18T19:30 (a datetime-local input) or 2027-03-18 19:30; a naive datetime is
@@ -126,7 +134,7 @@ def local_time(raw, field, errors, tz, required=False, what="This time"):
     """
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if required:
-            errors[field] = f"{what} is required: a date and a time, such as 2027-03-18 19:30."
+            errors[field] = _("%(what)s is required: a date and a time, such as 2027-03-18 19:30.", what=what)
         return None
     if isinstance(raw, datetime):
         local = raw
@@ -141,19 +149,20 @@ def local_time(raw, field, errors, tz, required=False, what="This time"):
     else:
         local = None
     if local is None:
-        errors[field] = f"{what} must be a date and a time, such as 2027-03-18 19:30."
+        errors[field] = _("%(what)s must be a date and a time, such as 2027-03-18 19:30.", what=what)
         return None
     if local.tzinfo is not None:
         return local.astimezone(timezone.utc)
     if not 2000 <= local.year <= 2100:
-        errors[field] = f"{what} must fall between the years 2000 and 2100."
+        errors[field] = _("%(what)s must fall between the years 2000 and 2100.", what=what)
         return None
     try:
         return local_to_utc(local.replace(second=0, microsecond=0), tz)
     except ValueError:
-        errors[field] = (
-            f"{local:%Y-%m-%d %H:%M} does not exist in {tz}: the clocks jump forward that night. "
-            "Choose a time before or after the change."
+        typed = local.strftime("%Y-%m-%d %H:%M")  # echoed in the form's own format, as it was typed
+        errors[field] = _(
+            "%(time)s does not exist in %(zone)s: the clocks jump forward that night. "
+            "Choose a time before or after the change.", time=typed, zone=tz,
         )
         return None
 

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
 
 from ..database import write_transaction
@@ -23,12 +26,12 @@ CAPACITY_MAX = 100_000
 MAX_SEATS_MAX = 100
 
 _EVENT = {
-    "name": lambda v, e: fi.text(v, "name", e, 200, required=True, what="The name"),
+    "name": lambda v, e: fi.text(v, "name", e, 200, required=True, what=_l("The name")),
     "slug": lambda v, e: fi.slug(v, "slug", e),
-    "description": lambda v, e: fi.text(v, "description", e, fi.TEXT_MAX, multiline=True, what="The description"),
+    "description": lambda v, e: fi.text(v, "description", e, fi.TEXT_MAX, multiline=True, what=_l("The description")),
     "timezone": lambda v, e: fi.time_zone(v, "timezone", e),
-    "venue": lambda v, e: fi.text(v, "venue", e, 200, what="The venue"),
-    "address": lambda v, e: fi.text(v, "address", e, 300, what="The address"),
+    "venue": lambda v, e: fi.text(v, "venue", e, 200, what=_l("The venue")),
+    "address": lambda v, e: fi.text(v, "address", e, 300, what=_l("The address")),
     "contact_email": lambda v, e: fi.email(v, "contact_email", e),
     "is_published": lambda v, e: fi.flag(v, "is_published", e),
 }
@@ -36,27 +39,27 @@ _EVENT_REQUIRED = ("name", "slug", "timezone")
 
 # Each cleaner takes the raw value, the errors and the event's zone (for the times).
 _SCREENING = {
-    "title": lambda v, e, tz: fi.text(v, "title", e, 200, required=True, what="The title"),
-    "original_title": lambda v, e, tz: fi.text(v, "original_title", e, 200, what="The original title"),
-    "director": lambda v, e, tz: fi.text(v, "director", e, 200, what="The director"),
-    "year": lambda v, e, tz: fi.whole(v, "year", e, 1880, 2100, what="The year"),
-    "runtime_minutes": lambda v, e, tz: fi.whole(v, "runtime_minutes", e, 1, 1440, what="The running time"),
-    "language": lambda v, e, tz: fi.text(v, "language", e, 100, what="The language"),
-    "subtitles": lambda v, e, tz: fi.text(v, "subtitles", e, 100, what="The subtitles"),
-    "description": lambda v, e, tz: fi.text(v, "description", e, fi.TEXT_MAX, multiline=True, what="The description"),
-    "note": lambda v, e, tz: fi.text(v, "note", e, 300, what="The note"),
-    "venue": lambda v, e, tz: fi.text(v, "venue", e, 200, what="The venue"),
-    "hall": lambda v, e, tz: fi.text(v, "hall", e, 100, what="The hall"),
-    "starts_at": lambda v, e, tz: fi.local_time(v, "starts_at", e, tz, required=True, what="The start"),
-    "capacity": lambda v, e, tz: fi.whole(v, "capacity", e, 0, CAPACITY_MAX, required=True, what="The capacity"),
+    "title": lambda v, e, tz: fi.text(v, "title", e, 200, required=True, what=_l("The title")),
+    "original_title": lambda v, e, tz: fi.text(v, "original_title", e, 200, what=_l("The original title")),
+    "director": lambda v, e, tz: fi.text(v, "director", e, 200, what=_l("The director")),
+    "year": lambda v, e, tz: fi.whole(v, "year", e, 1880, 2100, what=_l("The year")),
+    "runtime_minutes": lambda v, e, tz: fi.whole(v, "runtime_minutes", e, 1, 1440, what=_l("The running time")),
+    "language": lambda v, e, tz: fi.text(v, "language", e, 100, what=_l("The language")),
+    "subtitles": lambda v, e, tz: fi.text(v, "subtitles", e, 100, what=_l("The subtitles")),
+    "description": lambda v, e, tz: fi.text(v, "description", e, fi.TEXT_MAX, multiline=True, what=_l("The description")),
+    "note": lambda v, e, tz: fi.text(v, "note", e, 300, what=_l("The note")),
+    "venue": lambda v, e, tz: fi.text(v, "venue", e, 200, what=_l("The venue")),
+    "hall": lambda v, e, tz: fi.text(v, "hall", e, 100, what=_l("The hall")),
+    "starts_at": lambda v, e, tz: fi.local_time(v, "starts_at", e, tz, required=True, what=_l("The start")),
+    "capacity": lambda v, e, tz: fi.whole(v, "capacity", e, 0, CAPACITY_MAX, required=True, what=_l("The capacity")),
     "max_seats": lambda v, e, tz: fi.whole(v, "max_seats", e, 1, MAX_SEATS_MAX, required=True,
-                                          what="Seats per registration"),
-    "seats_held": lambda v, e, tz: fi.whole(v, "seats_held", e, 0, CAPACITY_MAX, what="Seats held for guests") or 0,
-    "release_minutes": lambda v, e, tz: fi.whole(v, "release_minutes", e, 0, 1440, what="The release time"),
+                                          what=_l("Seats per registration")),
+    "seats_held": lambda v, e, tz: fi.whole(v, "seats_held", e, 0, CAPACITY_MAX, what=_l("Seats held for guests")) or 0,
+    "release_minutes": lambda v, e, tz: fi.whole(v, "release_minutes", e, 0, 1440, what=_l("The release time")),
     "registration_opens_at": lambda v, e, tz: fi.local_time(v, "registration_opens_at", e, tz,
-                                                            what="The opening of registration"),
+                                                            what=_l("The opening of registration")),
     "registration_closes_at": lambda v, e, tz: fi.local_time(v, "registration_closes_at", e, tz,
-                                                             what="The closing of registration"),
+                                                             what=_l("The closing of registration")),
     "is_published": lambda v, e, tz: fi.flag(v, "is_published", e),
 }
 _SCREENING_REQUIRED = ("title", "starts_at", "capacity")
@@ -91,13 +94,13 @@ def _clean_event(fields, event_id=None):
     errors = {}
     values = {name: _EVENT[name](raw, errors) for name, raw in fields.items()}
     if values.get("slug") and _slug_taken(values["slug"], event_id):
-        errors["slug"] = _SLUG_TAKEN
+        errors["slug"] = str(_SLUG_TAKEN)
     if errors:
         raise InvalidInputError(errors)
     return values
 
 
-_SLUG_TAKEN = "Another event already has this web address name. Choose another one."
+_SLUG_TAKEN = _l("Another event already has this web address name. Choose another one.")
 
 
 def _slug_taken(slug, event_id):
@@ -124,7 +127,7 @@ def create_event(user_id=None, **fields):
             audit.record(session, user_id, "event.create", event, fields=_jsonable(values))
             return event
     except IntegrityError as error:  # a racing twin took the slug since the check
-        raise InvalidInputError({"slug": _SLUG_TAKEN}) from error
+        raise InvalidInputError({"slug": str(_SLUG_TAKEN)}) from error
 
 
 def update_event(event_id, user_id=None, **fields):
@@ -146,7 +149,7 @@ def update_event(event_id, user_id=None, **fields):
                 audit.record(session, user_id, "event.update", event, changed=_jsonable(changed))
             return event
     except IntegrityError as error:
-        raise InvalidInputError({"slug": _SLUG_TAKEN}) from error
+        raise InvalidInputError({"slug": str(_SLUG_TAKEN)}) from error
 
 
 def publish_event(event_id, published, user_id=None):
@@ -178,14 +181,15 @@ def _clean_screening(fields, tz, current=None):
 
     starts, opens, closes = merged("starts_at"), merged("registration_opens_at"), merged("registration_closes_at")
     if opens and starts and opens >= starts and "registration_opens_at" not in errors:
-        errors["registration_opens_at"] = "Registration must open before the film starts."
+        errors["registration_opens_at"] = _("Registration must open before the film starts.")
     if closes and opens and closes <= opens and "registration_closes_at" not in errors:
-        errors["registration_closes_at"] = "Registration must close after it opens."
+        errors["registration_closes_at"] = _("Registration must close after it opens.")
     if closes and starts and closes > starts and "registration_closes_at" not in errors:
-        errors["registration_closes_at"] = "Registration must close at the start of the film or before."
+        errors["registration_closes_at"] = _("Registration must close at the start of the film or before.")
     capacity, held = merged("capacity"), merged("seats_held")
     if capacity is not None and held and held > capacity and "seats_held" not in errors:
-        errors["seats_held"] = f"No more seats can be held back for guests than the hall has ({capacity})."
+        errors["seats_held"] = _("No more seats can be held back for guests than the hall has (%(capacity)d).",
+                                 capacity=capacity)
     if errors:
         raise InvalidInputError(errors)
     return values
@@ -247,11 +251,19 @@ def update_screening(screening_id, user_id=None, **fields):
 
 def _seats_refusal(session, screening_id, changed, capacity, held):
     taken = session.scalar(sa.select(_S.seats_taken).where(_S.id == screening_id))
+    if "capacity" in changed and held:
+        return {"capacity": ngettext(
+            "%(num)d seats are already taken and %(held)d held back for guests: the capacity cannot be lower "
+            "than %(lowest)d.",
+            "%(num)d seats are already taken and %(held)d held back for guests: the capacity cannot be lower "
+            "than %(lowest)d.", taken, held=held, lowest=taken + held)}
     if "capacity" in changed:
-        also = f" and {held} held back for guests" if held else ""
-        return {"capacity": f"{taken} seats are already taken{also}: the capacity cannot be lower "
-                            f"than {taken + held}."}
-    return {"seats_held": f"Only {max(capacity - taken, 0)} seats are not taken yet: no more can be held back."}
+        return {"capacity": ngettext("%(num)d seats are already taken: the capacity cannot be lower than %(lowest)d.",
+                                     "%(num)d seats are already taken: the capacity cannot be lower than %(lowest)d.",
+                                     taken, lowest=taken + held)}
+    return {"seats_held": ngettext("Only %(num)d seats are not taken yet: no more can be held back.",
+                                   "Only %(num)d seats are not taken yet: no more can be held back.",
+                                   max(capacity - taken, 0))}
 
 
 def publish_screening(screening_id, published, user_id=None):
@@ -287,7 +299,7 @@ def cancel_screening(screening_id, user_id=None, now=None):
     with write_transaction() as session:
         screening = lock_screening(session, screening_id)
         if screening.is_cancelled:
-            raise ScreeningCancelledError("This screening was cancelled already.")
+            raise ScreeningCancelledError(_("This screening was cancelled already."))
         screening.is_cancelled = True
         session.flush()
         _R = Registration.__table__.c

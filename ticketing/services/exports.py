@@ -21,6 +21,8 @@ from datetime import datetime
 from urllib.parse import quote
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..errors import NotFoundError
 from ..extensions import db
@@ -31,6 +33,8 @@ KINDS = ("attendees", "checkins")
 FORMATS = ("csv", "xlsx")
 CHUNK = 2000  # rows fetched from the database at a time
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The XLSX sheet's name (at most 31 characters, none of []:*?/\).
+SHEET_NAMES = {"attendees": _l("Attendees"), "checkins": _l("Checkins")}
 
 
 @dataclass
@@ -50,7 +54,7 @@ def screening_scope(screening_id):
     """Return the Scope of one screening. Raises NotFoundError."""
     screening = db.session.get(Screening, screening_id)
     if screening is None:
-        raise NotFoundError("No screening has this id.")
+        raise NotFoundError(_("No screening has this id."))
     return Scope(screening.event, [screening], screening)
 
 
@@ -61,7 +65,7 @@ def event_scope(event_id=None, slug=None):
     else:
         event = db.session.get(Event, event_id)
     if event is None:
-        raise NotFoundError("No event has this id." if slug is None else f"No event has the slug {slug!r}.")
+        raise NotFoundError(_("No event has this id.") if slug is None else _("No event has the slug %(slug)r.", slug=slug))
     return Scope(event, list(event.screenings))
 
 
@@ -73,18 +77,22 @@ def neutralize(value):
 
 
 def header(kind, scope):
-    """Return the column titles of an export of `kind`; time columns name the time zone."""
-    zone = f"({scope.event.timezone})"
+    """Return the column titles of an export of `kind`; time columns name the time zone.
+
+    The titles are for people: in the language of the organizer who exports (English from the
+    command line). The guest import reads its own column names (services.imports.HEADERS).
+    """
+    zone = scope.event.timezone
     if kind == "attendees":
-        return [
-            "Registration id", "Screening", f"Starts at {zone}", "Name", "Email", "Seats",
-            "Status", "Source", "Note", f"Signed up at {zone}", "Ticket", "Admitted",
-            f"First admitted at {zone}", "Cancel reason",
-        ]
-    return [
-        f"Scanned at {zone}", "Screening", "Ticket", "Name", "Result", "Reason", "Seats",
-        "Staff e-mail", "Device",
-    ]
+        return [str(title) for title in (
+            _("Registration id"), _("Screening"), _("Starts at (%(zone)s)", zone=zone), _("Name"), _("Email"),
+            _("Seats"), _("Status"), _("Source"), _("Note"), _("Signed up at (%(zone)s)", zone=zone), _("Ticket"),
+            _("Admitted"), _("First admitted at (%(zone)s)", zone=zone), _("Cancel reason"),
+        )]
+    return [str(title) for title in (
+        _("Scanned at (%(zone)s)", zone=zone), _("Screening"), _("Ticket"), _("Name"), _("Result"), _("Reason"),
+        _("Seats"), _("Staff e-mail"), _("Device"),
+    )]
 
 
 def count_rows(kind, scope):
@@ -210,7 +218,7 @@ def write_xlsx(kind, scope, target, on_rows=None):
         "default_date_format": "yyyy-mm-dd hh:mm:ss",
     })
     try:
-        sheet = book.add_worksheet(kind.capitalize())
+        sheet = book.add_worksheet(re.sub(r"[\[\]:*?/\\]", " ", str(SHEET_NAMES[kind])).strip()[:31] or kind)
         sheet.freeze_panes(1, 0)
         titles = header(kind, scope)
         sheet.write_row(0, 0, titles, book.add_format({"bold": True}))

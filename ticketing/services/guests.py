@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+from babel import Locale
+from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
@@ -25,6 +28,7 @@ from ..errors import (
     ScreeningCancelledError,
 )
 from ..extensions import db
+from ..formatting import LANGUAGE_NAMES
 from ..models import CheckIn, Registration, RegistrationSource, Screening, Ticket, utcnow
 from . import audit, tickets
 from .booking import CANCELLED, CONFIRMED
@@ -45,15 +49,21 @@ class Guest:
     email_normalized: str | None
     seats: int
     note: str
+    locale: str = "en"  # the language of the guest's e-mails and PDF ticket
 
 
-def clean_guest(name, email="", seats=1, note=""):
+def clean_guest(name, email="", seats=1, note="", language=None, default_language=None):
     """Check a guest's fields; return a Guest or raise InvalidInputError with a message per field.
 
     Unlike the public form, the e-mail address is optional and a guest may have up to
-    GUEST_SEATS_MAX seats.
+    GUEST_SEATS_MAX seats. `language` (a code or a language's name, see clean_language) is the
+    language of the guest's e-mails; empty, it is `default_language` (the organizer's).
     """
     errors, values = {}, {}
+    try:
+        values["locale"] = clean_language(language, default_language)
+    except ValueError as error:
+        errors["language"] = str(error)
     try:
         values["name"] = clean_name(name)
     except ValueError as error:
@@ -69,7 +79,7 @@ def clean_guest(name, email="", seats=1, note=""):
     # Line breaks and tabs (a note typed in a text area) become spaces below; other control
     # characters are refused.
     if not isinstance(note, str) or has_hidden_characters(" ".join(note.split())) or len(note) > NOTE_MAX:
-        errors["note"] = f"The note must be plain text of at most {NOTE_MAX} characters."
+        errors["note"] = _("The note must be plain text of at most %(n)d characters.", n=NOTE_MAX)
     else:
         values["note"] = " ".join(note.split())
     if errors:
@@ -77,12 +87,30 @@ def clean_guest(name, email="", seats=1, note=""):
     return Guest(**values)
 
 
+def clean_language(raw, default=None):
+    """Return the code of a language the app speaks, from a code ("fr", "fr-BE", "FR") or the
+    language's name in itself or in English ("Français", "french"); "" or None gives `default`
+    (else the app's default language). Raises ValueError with a message."""
+    spoken = current_app.config["LANGUAGES"]
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return default if default in spoken else current_app.config["BABEL_DEFAULT_LOCALE"]
+    if isinstance(raw, str):
+        wanted = raw.strip().casefold().replace("_", "-")
+        for code in spoken:
+            locale = Locale.parse(code)
+            names = {code, LANGUAGE_NAMES.get(code, code).casefold(), locale.get_display_name(code).casefold(),
+                     locale.get_display_name("en").casefold()}
+            if wanted in names or wanted.split("-", 1)[0] == code:
+                return code
+    raise ValueError(_("Choose one of these languages: %(codes)s.", codes=", ".join(spoken)))
+
+
 def _clean_count(raw, maximum, errors, field="seats"):
     text = str(raw).strip() if isinstance(raw, (int, str)) and not isinstance(raw, bool) else None
     if raw is None or text == "":
         return 1
     if text is None or not text.isascii() or not text.isdigit() or len(text) > 6 or not 1 <= int(text) <= maximum:
-        errors[field] = f"Seats must be a whole number from 1 to {maximum}."
+        errors[field] = _("Seats must be a whole number from 1 to %(max)d.", max=maximum)
         return None
     return int(text)
 
@@ -99,7 +127,7 @@ def add_guests(screening_id, guests, user_id=None, now=None):
         return []
     emails = [g.email_normalized for g in guests if g.email_normalized]
     if len(emails) != len(set(emails)):
-        raise AlreadyRegisteredError("The same e-mail address is given for two guests.")
+        raise AlreadyRegisteredError(_("The same e-mail address is given for two guests."))
     try:
         with write_transaction() as session:
             screening = lock_screening(session, screening_id)
@@ -119,9 +147,9 @@ def add_guests(screening_id, guests, user_id=None, now=None):
         raise AlreadyRegisteredError() from error
 
 
-def add_guest(screening_id, name, email="", seats=1, note="", user_id=None, now=None):
+def add_guest(screening_id, name, email="", seats=1, note="", user_id=None, now=None, language=None):
     """Add one guest by hand; see add_guests(). Raises InvalidInputError for bad fields too."""
-    return add_guests(screening_id, [clean_guest(name, email, seats, note)], user_id, now)[0]
+    return add_guests(screening_id, [clean_guest(name, email, seats, note, language)], user_id, now)[0]
 
 
 _INSERT_REGISTRATIONS = sa.insert(Registration.__table__).returning(
@@ -136,7 +164,7 @@ def _insert_many(session, screening_id, guests, user_id, now):
     connection = session.connection()
     ids = [row.id for row in connection.execute(_INSERT_REGISTRATIONS, [
         {"screening_id": screening_id, "name": g.name, "name_normalized": g.name.casefold(),
-         "email": g.email, "email_normalized": g.email_normalized, "seats": g.seats, "locale": "en",
+         "email": g.email, "email_normalized": g.email_normalized, "seats": g.seats, "locale": g.locale,
          "status": CONFIRMED, "secret": tickets.new_secret(), "form_key": None,
          "source": RegistrationSource.GUEST.value, "note": g.note, "created_by_id": user_id,
          "created_at": now, "cancelled_at": None, "cancel_reason": ""}
@@ -199,11 +227,11 @@ def add_walkin(screening_id, name="", seats=1, user_id=None, device_id=None, now
     with write_transaction() as session:
         screening = session.get(Screening, screening_id)
         if screening is None:
-            raise NotFoundError("No screening has this id.")
+            raise NotFoundError(_("No screening has this id."))
         if screening.is_cancelled:
             raise ScreeningCancelledError()
         if not take_seats(session.connection(), screening_id, seats):
-            raise NoSeatsError("No seats are free for walk-ins.")
+            raise NoSeatsError(_("No seats are free for walk-ins."))
         registration = _insert(session, screening_id, guest, RegistrationSource.WALKIN, user_id, now,
                                admitted=seats)
         session.add(CheckIn(
@@ -285,7 +313,7 @@ def move(registration_id, to_screening_id, user_id=None, now=None):
     if from_id is None:
         raise NotFoundError()
     if from_id == to_screening_id:
-        raise NotMovableError("The registration is for this screening already.")
+        raise NotMovableError(_("The registration is for this screening already."))
     try:
         with write_transaction() as session:
             # Both screenings locked in id order, so that two opposite moves cannot deadlock.
@@ -299,11 +327,11 @@ def move(registration_id, to_screening_id, user_id=None, now=None):
             if registration.screening_id != from_id:
                 # Moved by someone else between our first read and the locks: those locks are
                 # on the wrong screening, and the organizer decided on a state that is gone.
-                raise NotMovableError("This registration was just moved by someone else; look again.")
+                raise NotMovableError(_("This registration was just moved by someone else; look again."))
             if registration.status == CANCELLED or registration.ticket.admitted > 0:
                 raise NotMovableError()
             if target.event_id != source.event_id:
-                raise NotMovableError("A registration can only move within its event.")
+                raise NotMovableError(_("A registration can only move within its event."))
             if target.is_cancelled:
                 raise ScreeningCancelledError()
             guest = registration.source == RegistrationSource.GUEST.value
@@ -311,7 +339,7 @@ def move(registration_id, to_screening_id, user_id=None, now=None):
             taken = (take_guest_seats(connection, target.id, registration.seats)
                      if guest else take_seats(connection, target.id, registration.seats))
             if not taken:
-                raise NoSeatsError("Not enough seats are free at that screening.")
+                raise NoSeatsError(_("Not enough seats are free at that screening."))
             if registration.status == CONFIRMED:
                 session.execute(
                     sa.update(Screening).where(Screening.id == source.id)
@@ -343,7 +371,7 @@ def resend_ticket(registration_id, user_id=None, now=None):
         if registration.status == CANCELLED:
             raise AlreadyCancelledError()
         if not registration.email:
-            raise InvalidInputError({"email": "This registration has no e-mail address."})
+            raise InvalidInputError({"email": _("This registration has no e-mail address.")})
         notify(session, registration, "confirmation" if registration.status == CONFIRMED else "waitlisted", now)
         audit.record(session, user_id, "registration.resend", registration)
         return registration

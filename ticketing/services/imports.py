@@ -16,6 +16,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..errors import InvalidInputError, NotFoundError, TicketingError
 from ..extensions import db
@@ -32,6 +34,7 @@ HEADERS = {
     "email": {"email", "e-mail", "e mail", "mail", "courriel", "adresse e-mail", "e-mailadres", "emailadres"},
     "seats": {"seats", "seat", "places", "place", "plaatsen", "plaats"},
     "note": {"note", "notes", "remarque", "commentaire", "opmerking", "notitie"},
+    "language": {"language", "lang", "langue", "taal", "тіл", "язык"},
 }
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 
@@ -44,7 +47,7 @@ class ImportFileError(TicketingError):
 
 class ImportExpiredError(TicketingError):
     code = "import_expired"
-    message = "This import is not available: it was confirmed already, or it expired. Please upload the file again."
+    message = _l("This import is not available: it was confirmed already, or it expired. Please upload the file again.")
 
 
 @dataclass
@@ -56,6 +59,7 @@ class RowResult:
     email: str
     seats: str
     note: str
+    language: str = ""
     errors: dict = field(default_factory=dict)  # field -> message
     guest: dict | None = None  # the checked values, when the row is good
 
@@ -90,13 +94,13 @@ class Preview:
 def decode(data):
     """Return (text, encoding name) of an uploaded file, or raise ImportFileError."""
     if not data or not data.strip():
-        raise ImportFileError("The file is empty. Please choose the CSV file of the guest list.")
+        raise ImportFileError(_("The file is empty. Please choose the CSV file of the guest list."))
     if len(data) > MAX_BYTES:
-        raise ImportFileError(f"The file is too large: at most {MAX_BYTES // (1024 * 1024)} MB. Please split it.")
+        raise ImportFileError(_("The file is too large: at most %(mb)d MB. Please split it.", mb=MAX_BYTES // (1024 * 1024)))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportFileError("This file is in UTF-16. Please save it as “CSV UTF-8” and upload it again.")
+        raise ImportFileError(_("This file is in UTF-16. Please save it as “CSV UTF-8” and upload it again."))
     if b"\x00" in data:
-        raise ImportFileError("This is not a CSV text file. Please save the guest list as CSV and upload that.")
+        raise ImportFileError(_("This is not a CSV text file. Please save the guest list as CSV and upload that."))
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -107,7 +111,7 @@ def decode(data):
         # Excel on Windows saves "CSV" in this Western European code page.
         return data.decode("cp1252"), "Windows-1252"
     except UnicodeDecodeError:
-        raise ImportFileError("This file's characters cannot be read. Please save it as “CSV UTF-8”.") from None
+        raise ImportFileError(_("This file's characters cannot be read. Please save it as “CSV UTF-8”.")) from None
 
 
 def _header_field(cell):
@@ -132,32 +136,35 @@ def read_rows(text):
     try:
         records = list(reader)
     except csv.Error as error:
-        raise ImportFileError(f"This file is not a readable CSV file ({error}).") from None
+        raise ImportFileError(_("This file is not a readable CSV file (%(error)s).", error=error)) from None
     numbered = [(number, cells) for number, cells in enumerate(records, start=1) if any(c.strip() for c in cells)]
     if not numbered:
-        raise ImportFileError("The file is empty. Please choose the CSV file of the guest list.")
+        raise ImportFileError(_("The file is empty. Please choose the CSV file of the guest list."))
     header_number, header = numbered[0]
     columns = [_header_field(cell) for cell in header]
     known = [c for c in columns if c]
     if "name" not in known:
-        raise ImportFileError(
-            "The first row must name the columns: name, email, seats, note (in any order; "
-            "nom/naam, courriel/e-mail, places/plaatsen are understood too). No “name” column was found."
-        )
+        # The column names are what the file must hold: they stay as they are in every language.
+        raise ImportFileError(_(
+            "The first row must name the columns: %(columns)s (in any order; %(others)s are understood "
+            "too). No “%(name)s” column was found.",
+            columns="name, email, seats, note", others="nom/naam, courriel/e-mail, places/plaatsen", name="name",
+        ))
     if len(known) != len(set(known)):
-        raise ImportFileError("Two columns of the first row have the same meaning. Please keep one of each.")
+        raise ImportFileError(_("Two columns of the first row have the same meaning. Please keep one of each."))
     if len(numbered) == 1:
-        raise ImportFileError("The file has no guest rows: only the row of column names was found.")
+        raise ImportFileError(_("The file has no guest rows: only the row of column names was found."))
     if len(numbered) - 1 > MAX_ROWS:
-        raise ImportFileError(f"The file has more than {MAX_ROWS} guests. Please split it.")
+        raise ImportFileError(_("The file has more than %(n)d guests. Please split it.", n=MAX_ROWS))
     ignored = [cell for cell, column in zip(header, columns) if column is None and cell.strip()]
     return delimiter, columns, ignored, numbered[1:]
 
 
-def build_preview(screening_id, data, on_rows=None):
+def build_preview(screening_id, data, on_rows=None, default_language=None):
     """Read and check an uploaded guest list against a screening; write nothing.
 
-    `on_rows(n)` is told as rows are checked (a progress bar). Returns a Preview.
+    `on_rows(n)` is told as rows are checked (a progress bar); a row without a language gets
+    `default_language` (the uploader's). Returns a Preview.
     Raises ImportFileError for a file that is not a guest list, NotFoundError.
     """
     screening = db.session.get(Screening, screening_id)
@@ -168,7 +175,7 @@ def build_preview(screening_id, data, on_rows=None):
     preview = Preview([], encoding, delimiter, ignored)
     first_seen = {}
     for index, (number, cells) in enumerate(records, start=1):
-        preview.rows.append(_check_row(number, cells, columns, first_seen))
+        preview.rows.append(_check_row(number, cells, columns, first_seen, default_language))
         if on_rows and index % 100 == 0:
             on_rows(100)
     if on_rows and len(records) % 100:
@@ -176,32 +183,33 @@ def build_preview(screening_id, data, on_rows=None):
     _mark_registered(screening_id, preview.rows)
     preview.seats_free = max(screening.capacity - screening.seats_taken, 0)
     if screening.is_cancelled:
-        preview.problems.append("This screening is cancelled: guests cannot be added.")
+        preview.problems.append(_("This screening is cancelled: guests cannot be added."))
     if preview.seats > preview.seats_free:
-        preview.problems.append(
-            f"The guests need {preview.seats} seats, but only {preview.seats_free} are free "
-            f"(held seats included). Raise the capacity or shorten the list."
-        )
+        preview.problems.append(_(
+            "The guests need %(seats)d seats, but only %(free)d are free (held seats included). "
+            "Raise the capacity or shorten the list.", seats=preview.seats, free=preview.seats_free,
+        ))
     return preview
 
 
-def _check_row(number, cells, columns, first_seen):
-    values = {"name": "", "email": "", "seats": "", "note": ""}
+def _check_row(number, cells, columns, first_seen, default_language=None):
+    values = {"name": "", "email": "", "seats": "", "note": "", "language": ""}
     for column, cell in zip(columns, cells):
         if column:
             values[column] = cell
     row = RowResult(number, **values)
     if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns):]):
-        row.errors["row"] = "This row has more cells than the header: is a comma or semicolon in a name missing its quotes?"
+        row.errors["row"] = _("This row has more cells than the header: is a comma or semicolon in a name missing its quotes?")
         return row
     try:
-        guest = guests.clean_guest(values["name"], values["email"], values["seats"], values["note"])
+        guest = guests.clean_guest(values["name"], values["email"], values["seats"], values["note"],
+                                   values["language"], default_language)
     except InvalidInputError as error:
         row.errors.update({key: str(message) for key, message in error.fields.items()})
         return row
     if guest.email_normalized:
         if guest.email_normalized in first_seen:
-            row.errors["email"] = f"The same e-mail address is on row {first_seen[guest.email_normalized]}."
+            row.errors["email"] = _("The same e-mail address is on row %(row)d.", row=first_seen[guest.email_normalized])
             return row
         first_seen[guest.email_normalized] = number
     row.guest = asdict(guest)
@@ -222,7 +230,7 @@ def _mark_registered(screening_id, rows):
         ).all()
         for email in found:
             row = by_email[email]
-            row.errors["email"] = "This e-mail address is already registered for this screening."
+            row.errors["email"] = _("This e-mail address is already registered for this screening.")
             row.guest = None
 
 
@@ -277,9 +285,9 @@ def confirm(token, screening_id, user_id):
     Raises ImportExpiredError, ImportFileError (the preview had errors), and what
     guests.add_guests raises (NoSeatsError, AlreadyRegisteredError, ScreeningCancelledError).
     """
-    preview, _ = load_preview(token, screening_id, user_id)
+    preview, _filename = load_preview(token, screening_id, user_id)
     if not preview.is_ok:
-        raise ImportFileError("This list has errors: correct the file and upload it again.")
+        raise ImportFileError(_("This list has errors: correct the file and upload it again."))
     path = _path(token)
     claimed = path.with_suffix(f".{secrets.token_hex(4)}.claimed")
     try:
@@ -298,7 +306,7 @@ def confirm(token, screening_id, user_id):
 def add_previewed(preview, screening_id, user_id=None):
     """Add the guests of an error-free preview, all or none (the command line's path)."""
     if not preview.is_ok:
-        raise ImportFileError("This list has errors: correct the file first.")
+        raise ImportFileError(_("This list has errors: correct the file first."))
     return guests.add_guests(screening_id, [guests.Guest(**row.guest) for row in preview.rows], user_id=user_id)
 
 

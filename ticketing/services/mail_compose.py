@@ -10,7 +10,9 @@ from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from ..extensions import db
 from ..formatting import local_datetime
+from ..models import Announcement
 from . import tickets
 
 # Kinds whose message carries the ticket (QR inline, PDF and calendar file attached). A repeat
@@ -26,6 +28,7 @@ SUBJECTS = {
     "released": _l("Your seats were given to others: %(title)s"),
     "moved": _l("Your registration has moved: %(title)s"),
     "screening_cancelled": _l("Screening cancelled: %(title)s"),
+    "announcement": _l("%(subject)s (%(title)s)"),
 }
 REPEAT_WAITLISTED = _l("Still on the waiting list: %(title)s")
 FALLBACK_DOMAIN = "ticketing.invalid"
@@ -103,13 +106,14 @@ def compose(outbox, registration, message_id, now):
             ticket=ticket, short_code=tickets.short_code(ticket.code) if ticket else "",
             when=local_datetime(screening.starts_at, event.tz), venue=screening.display_venue, link=link,
             qr_src=f"cid:{qr_cid[1:-1]}" if qr_cid else "",
-            attached={kind for kind, *_ in attachments},
+            attached={kind for kind, *_ in attachments}, announcement=_announcement(outbox),
         )
         subject = SUBJECTS[outbox.kind]
         if outbox.kind == "repeat_signup" and registration.status == "waitlisted":
             subject = REPEAT_WAITLISTED
         message = EmailMessage()
-        message["Subject"] = " ".join(str(subject % {"title": screening.title}).split())
+        fill = {"title": screening.title, "subject": context["announcement"].subject if context["announcement"] else ""}
+        message["Subject"] = " ".join(str(subject % fill).split())
         message["From"] = _from_header(event.name)
         message["To"] = outbox.recipient
         if event.contact_email:
@@ -124,9 +128,17 @@ def compose(outbox, registration, message_id, now):
         html.add_related(tickets.render_qr_png(ticket.code), "image", "png", cid=qr_cid,
                          filename=f"ticket-{context['short_code']}.png", disposition="inline")
         for _kind, data, maintype, subtype, filename in attachments:
-            message.add_attachment(data, maintype, subtype, filename=filename)
+            # A text part says its charset, else a reader takes the calendar's UTF-8 for ASCII.
+            params = {"charset": "utf-8", "method": "PUBLISH"} if maintype == "text" else None
+            message.add_attachment(data, maintype, subtype, filename=filename, params=params)
     message["Content-Language"] = outbox.locale or "en"  # set last: a multipart's parts move content headers
     return message
+
+
+def _announcement(outbox):
+    """The organizer's message an outbox row of kind "announcement" carries, else None."""
+    announcement_id = getattr(outbox, "announcement_id", None)
+    return db.session.get(Announcement, announcement_id) if announcement_id else None
 
 
 def _attachments(registration, link, locale):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -35,8 +36,18 @@ log = logging.getLogger("ticketing.mail")
 _O = OutboxMessage.__table__.c
 _OUTBOX = OutboxMessage.__table__
 ERROR_MAX = 1000  # characters of an error kept for the organizers' page
+# Why a message was given up, stored in English (the sender runs outside any request) and shown
+# in the reader's language by error_text(); an SMTP server's own error is shown as it came.
 STARTED = "Not sent: the screening had already begun."
 SUPERSEDED = "Not sent: the registration was no longer confirmed (a later message tells the attendee)."
+ABANDONED = "Given up: the sender stopped while sending it, every time."
+_ERROR_WORDS = {
+    STARTED: _l("Not sent: the screening had already begun."),
+    SUPERSEDED: _l("Not sent: the registration was no longer confirmed (a later message tells the attendee)."),
+    ABANDONED: _l("Given up: the sender stopped while sending it, every time."),
+}
+# Kinds still worth sending after the screening has begun: an organizer may write afterwards.
+LATE_KINDS = frozenset({"announcement"})
 
 
 class AlreadySentError(TicketingError):
@@ -69,6 +80,7 @@ class Claim:
     locale: str
     attempts: int
     message_id: str
+    announcement_id: int | None = None
 
 
 def worker_name():
@@ -112,14 +124,14 @@ def claim_one(worker, now=None):
                 .values(claimed_until=now + timedelta(seconds=config["OUTBOX_LEASE_SECONDS"]),
                         claimed_by=worker, attempts=_O.attempts + 1)
                 .returning(_O.id, _O.kind, _O.registration_id, _O.recipient, _O.locale, _O.attempts,
-                           _O.message_id)
+                           _O.message_id, _O.announcement_id)
             ).first()
             if row is None:
                 return None
             values = {"next_attempt_at": now + timedelta(seconds=backoff(row.attempts))}
             if row.attempts > config["OUTBOX_MAX_ATTEMPTS"]:
                 values = {"failed_at": now, "claimed_until": None,
-                          "last_error": "Given up: the sender stopped while sending it, every time."}
+                          "last_error": ABANDONED}
             elif row.message_id is None:
                 values["message_id"] = new_message_id(row.id)
             session.execute(_OUTBOX.update().where(_O.id == row.id).values(**values))
@@ -147,6 +159,12 @@ def mark_failed(claim, error, now=None, final=False):
     with write_transaction() as session:
         session.execute(_OUTBOX.update().where(_O.id == claim.id, _O.sent_at.is_(None)).values(**values))
     return give_up
+
+
+def error_text(stored):
+    """A message's stored error for people: the sender's own reasons in the reader's language,
+    a server's error text as it came."""
+    return str(_ERROR_WORDS.get(stored, stored or ""))
 
 
 def describe(error):
@@ -252,7 +270,7 @@ def send_due(limit=100, now=None, worker=None, stop=None):
             at = now or utcnow()
             try:
                 registration = _load(claim.registration_id)
-                pointless = (STARTED if registration.screening.starts_at <= at
+                pointless = (STARTED if registration.screening.starts_at <= at and claim.kind not in LATE_KINDS
                              else SUPERSEDED if superseded(claim.kind, registration) else None)
                 if pointless:
                     mark_failed(claim, pointless, now, final=True)
@@ -293,7 +311,7 @@ def retry(outbox_id, user_id=None, now=None):
     with write_transaction() as session:
         message = session.get(OutboxMessage, outbox_id)
         if message is None:
-            raise NotFoundError("No message has this id.")
+            raise NotFoundError(_("No message has this id."))
         if message.sent_at is not None:
             raise AlreadySentError()
         audit.record(session, user_id, "outbox.retry", message, attempts=message.attempts,

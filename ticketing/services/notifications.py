@@ -9,6 +9,8 @@ _INSERT = OutboxMessage.__table__.insert()
 
 KINDS = ("confirmation", "repeat_signup", "waitlisted", "promoted", "cancelled", "released",
          "moved", "screening_cancelled")
+# An organizer's message: written by services.announcements, with the announcement it carries.
+ANNOUNCEMENT = "announcement"
 
 
 def notify(session, registration, kind, now=None):

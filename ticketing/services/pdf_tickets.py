@@ -107,6 +107,7 @@ def font_paths():
     paths = {style: folder / name for style, name in FONT_FILES.items()}
     missing = [str(path) for path in paths.values() if not path.is_file()]
     if missing:
+        # For the operator (a server error and its log line): in English.
         raise FontMissingError(
             f"PDF tickets need the DejaVu Sans fonts, not found: {', '.join(missing)}. "
             "Install Debian's fonts-dejavu-core, or set TICKET_FONT_DIR to a folder holding "
@@ -136,7 +137,7 @@ def _new_document(screening, locale):
     pdf.set_auto_page_break(False)  # each ticket is fitted to its page below
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_lang(locale)
-    pdf.set_title(f"{_('Ticket')}: {screening.title}")
+    pdf.set_title(_("Ticket: %(title)s", title=screening.title))
     pdf.set_creator(screening.event.name)
     return pdf
 

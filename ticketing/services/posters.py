@@ -15,6 +15,7 @@ from io import BytesIO
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..database import write_transaction
@@ -65,23 +66,23 @@ def _refuse(message):
 def _read(upload):
     """Read at most MAX_BYTES + 1 bytes of an upload (a file storage, a stream or bytes)."""
     if upload is None or getattr(upload, "filename", None) == "":
-        _refuse("Choose an image file to upload.")
+        _refuse(_("Choose an image file to upload."))
     if isinstance(upload, (bytes, bytearray)):
         data = bytes(upload[: MAX_BYTES + 1])
     else:
         data = getattr(upload, "stream", upload).read(MAX_BYTES + 1)
     if not data:
-        _refuse("Choose an image file to upload: this one is empty.")
+        _refuse(_("Choose an image file to upload: this one is empty."))
     if len(data) > MAX_BYTES:
-        _refuse(f"This file is larger than {MAX_BYTES // (1024 * 1024)} MB. Please upload a smaller image.")
+        _refuse(_("This file is larger than %(mb)d MB. Please upload a smaller image.", mb=MAX_BYTES // (1024 * 1024)))
     return data
 
 
 def render_poster(data):
     """Return the poster as JPEG bytes made from an uploaded image. Raises InvalidInputError."""
-    not_an_image = "This file is not an image we can read (JPEG, PNG, WebP or GIF), or it is damaged."
-    too_big = (f"This image has too many pixels (more than {MAX_PIXELS // 1_000_000} million). "
-               "Please upload a smaller one.")
+    not_an_image = _("This file is not an image we can read (JPEG, PNG, WebP or GIF), or it is damaged.")
+    too_big = _("This image has too many pixels (more than %(n)d million). Please upload a smaller one.",
+                n=MAX_PIXELS // 1_000_000)
     # The pixel count is checked from the header before anything is decoded; Pillow's own
     # decompression-bomb guard stands behind it (no process-wide warning filters: threads).
     try:

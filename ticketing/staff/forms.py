@@ -31,7 +31,7 @@ class ScanForm(FlaskForm):
 class DeviceForm(FlaskForm):
     """A new door device's name."""
 
-    name = StringField(_l("Device name"), render_kw={"maxlength": 100, "placeholder": "Door 1 phone"})
+    name = StringField(_l("Device name"), render_kw={"maxlength": 100, "placeholder": _l("Door 1 phone")})
     submit = SubmitField(_l("Create a token"))
 
 

@@ -22,6 +22,9 @@
   let lastSeen = { code: "", at: 0 };
 
   const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, key) => values[key] ?? "");
+  // A counted text: the page gives one form per plural category of its language.
+  const plurals = new Intl.PluralRules(document.documentElement.lang);
+  const counted = (forms, n) => fill(forms[plurals.select(n)] ?? forms.other, { n });
   const clock = (iso) => new Intl.DateTimeFormat(document.documentElement.lang, {
     timeStyle: "short", timeZone: root.dataset.timezone }).format(new Date(iso));
   const normalize = (raw) => raw.replace(/[\s-]/g, "").toUpperCase();
@@ -89,7 +92,7 @@
       verdict.append(line("verdict-name", ticket.name));
       if (result.result !== "not_valid") {
         let detail = fill(text.of_in, { admitted: ticket.admitted, seats: ticket.seats });
-        if (ticket.admitted < ticket.seats) detail += " · " + fill(text.to_come, { n: ticket.seats - ticket.admitted });
+        if (ticket.admitted < ticket.seats) detail += " · " + counted(text.to_come, ticket.seats - ticket.admitted);
         verdict.append(line("verdict-detail", detail));
       }
     }
@@ -108,7 +111,7 @@
       undoButton.disabled = false;
       // A group ticket admits everyone by default; one tap admits fewer now.
       for (let n = 1; n < result.admitted_now; n += 1) {
-        actions.append(button(fill(text.only_now, { n }), () => admitFewer(result.checkin_id, code, n)));
+        actions.append(button(counted(text.only_now, n), () => admitFewer(result.checkin_id, code, n)));
       }
     }
     signal(result.result);
@@ -222,14 +225,14 @@
       const pace = document.getElementById("pace");
       const rate = data.pace.admitted / data.pace.minutes;
       if (rate <= 0) {
-        pace.textContent = fill(text.pace_none, { n: data.pace.minutes });
+        pace.textContent = counted(text.pace_none, data.pace.minutes);
         return;
       }
       const waiting = Math.max(data.seats_confirmed - data.people_in, 0);
       const doneAt = Date.now() + (waiting / rate) * 60000;
       const late = Math.round((doneAt - new Date(root.dataset.starts).getTime()) / 60000);
       pace.dataset.late = String(late > 0);
-      pace.textContent = fill(text.pace, { rate: rate.toFixed(1), when: late > 0 ? fill(text.pace_late, { n: late }) : text.pace_early });
+      pace.textContent = fill(text.pace, { rate: rate.toFixed(1), when: late > 0 ? counted(text.pace_late, late) : text.pace_early });
     } catch (error) {
       if (!error.data) setOnline(false);
     }
@@ -271,7 +274,7 @@
       setOnline(true);
       const n = result.registration.seats;
       verdict.dataset.state = "admitted";
-      verdict.replaceChildren(line("verdict-title", fill(n === 1 ? text.walkin_one : text.walkin_many, { n })),
+      verdict.replaceChildren(line("verdict-title", counted(text.walkin, n)),
         line("verdict-name", result.registration.name));
       actions.replaceChildren();
       walkinState.textContent = "";

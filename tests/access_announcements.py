@@ -1,0 +1,13 @@
+"""Access-matrix rows for writing to a screening's attendees (see test_access.py).
+
+Registration 1 (confirmed, with an e-mail address) is in screening 1: an admin's message goes.
+"""
+MESSAGE = {"subject": "Doors open at 19:30", "body": "See you there.", "audience": "confirmed",
+           "form_key": "access-matrix-form-key-0001"}
+
+ROWS = [
+    ("GET", "/admin/screenings/1/message", None, (302, 403, 200, 302, 302)),
+    ("GET", "/admin/screenings/999/message", None, (302, 403, 404, 302, 302)),
+    ("POST", "/admin/screenings/1/message", MESSAGE, (302, 403, 303, 302, 302)),
+    ("POST", "/admin/screenings/999/message", MESSAGE, (302, 403, 404, 302, 302)),
+]

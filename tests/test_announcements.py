@@ -1,0 +1,189 @@
+"""An organizer's message to all attendees of a screening: written once, one e-mail per person
+with an address, received by a real SMTP server in each attendee's language; bad input, a form
+sent twice, and racing senders of the same form."""
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale, gettext
+
+from mail_support import parts
+from pages import errors, hidden
+from test_concurrency import race
+from ticketing.extensions import db
+from ticketing.models import Announcement, AuditEntry, OutboxMessage, Screening, utcnow
+from ticketing.services import announcements, booking, guests, mailer
+
+INTRO = "The organizers have a message for you about this screening:"
+BODY = "The film starts 15 minutes later: doors open at 19:45.\nҚош келдіңіздер! <script>alert(1)</script>"
+
+
+@pytest.fixture
+def screening(app, make_screening):
+    """Two seats: Ana (English) and Aigerim (Kazakh) hold them, Bram waits, a guest has no address."""
+    sid = make_screening(title="Baqyt Qushağynda", capacity=3, seats_held=1)
+    with app.app_context():
+        booking.book(sid, "Ana", "ana@example.org", locale="en")
+        booking.book(sid, "Айгерім", "aigerim@example.org", locale="kk")
+        booking.book(sid, "Bram", "bram@example.org", locale="nl")
+        guests.add_guest(sid, "Press guest", "", 1)
+        db.session.execute(sa.delete(OutboxMessage))  # the tickets' own e-mails
+        db.session.commit()
+    return sid
+
+
+def form_page(admin, sid):
+    response = admin.get(f"/admin/screenings/{sid}/message")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def post(admin, sid, page, **fields):
+    data = {"csrf_token": hidden(page, "csrf_token"), "form_key": hidden(page, "form_key"),
+            "subject": "Doors open later", "body": BODY, "audience": "confirmed", **fields}
+    return admin.post(f"/admin/screenings/{sid}/message", data=data)
+
+
+def announcement_rows(app):
+    with app.app_context():
+        return db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.kind == "announcement").order_by(OutboxMessage.id)
+        ).all()
+
+
+def test_each_attendee_gets_the_message_in_their_language(app, admin, inbox, screening):
+    page = form_page(admin, screening)
+    assert "People with a seat (2 with an e-mail address)" in page
+    assert "People with a seat and the waiting list (3 with an e-mail address)" in page
+    assert "1 registration has no e-mail address" in page
+    response = post(admin, screening, page)
+    assert response.status_code == 303
+    assert "will be sent to 2 people" in admin.get(response.location).get_data(as_text=True)
+
+    with app.app_context():
+        assert mailer.send_due().sent == 2
+        kazakh_intro = _in("kk", INTRO)
+    received = {m["To"].addresses[0].addr_spec: m for m in inbox.received}
+    assert set(received) == {"ana@example.org", "aigerim@example.org"}  # Bram waits: not in "confirmed"
+    for address, intro in (("ana@example.org", INTRO), ("aigerim@example.org", kazakh_intro)):
+        message = received[address]
+        assert message["Subject"] == "Doors open later (Baqyt Qushağynda)"
+        text = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+        html = message.get_body(preferencelist=("html",)).get_content()
+        assert intro in text and BODY in text  # the organizer's words as written, in any language
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+        assert "Қош келдіңіздер!" in html and "Baqyt Qushağynda" in html
+        assert not list(message.iter_attachments()) and all(c != "image/png" for c, _, _ in parts(message))
+    assert kazakh_intro != INTRO, "the Kazakh catalog lacks the message's introduction"
+    assert received["aigerim@example.org"]["Content-Language"] == "kk"
+
+
+def _in(language, text):
+    with force_locale(language):
+        return gettext(text)
+
+
+def test_the_waiting_list_can_be_included_and_the_history_counts_what_went(app, admin, inbox, screening):
+    page = form_page(admin, screening)
+    assert post(admin, screening, page, audience="active").status_code == 303
+    rows = announcement_rows(app)
+    assert sorted(r.recipient for r in rows) == ["aigerim@example.org", "ana@example.org", "bram@example.org"]
+    assert {r.locale for r in rows} == {"en", "kk", "nl"}
+    with app.app_context():
+        [(item, sent, failed, waiting)] = announcements.history(screening)
+        assert (item.recipients, sent, failed, waiting) == (3, 0, 0, 3)
+        mailer.send_due()
+        [(item, sent, failed, waiting)] = announcements.history(screening)
+        assert (sent, failed, waiting) == (3, 0, 0)
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "screening.announce"))
+        assert entry.subject_id == screening and entry.details["messages"] == 3
+    page = form_page(admin, screening)
+    assert 'id="announcement-' in page and "Doors open later" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
+
+
+def test_the_same_form_sent_twice_sends_once(app, admin, screening):
+    page = form_page(admin, screening)
+    assert post(admin, screening, page).status_code == 303
+    again = post(admin, screening, page)
+    assert again.status_code == 303
+    assert "had been sent already" in admin.get(again.location).get_data(as_text=True)
+    assert len(announcement_rows(app)) == 2
+    # A new visit of the form has a new key: a second message is a new message.
+    assert post(admin, screening, form_page(admin, screening), subject="Second").status_code == 303
+    assert len(announcement_rows(app)) == 4
+
+
+@pytest.mark.parametrize("fields,field,message", [
+    ({"subject": ""}, "subject", "The subject is required."),
+    ({"subject": "   "}, "subject", "The subject is required."),
+    ({"subject": "x" * 201}, "subject", "at most 200 characters"),
+    ({"subject": "Hello\x00there"}, "subject", "control or invisible characters"),
+    ({"subject": "Hello\u202ethere"}, "subject", "control or invisible characters"),
+    ({"body": ""}, "body", "The message is required."),
+    ({"body": "y" * 10_001}, "body", "at most 10000 characters"),
+    ({"body": "bad\x07bell"}, "body", "control or invisible characters"),
+    ({"audience": "everyone-ever"}, "audience", "Choose who receives the message."),
+    ({"audience": ""}, "audience", "Choose who receives the message."),
+])
+def test_bad_input_is_refused_next_to_its_field_and_nothing_is_sent(app, admin, screening, fields, field, message):
+    page = form_page(admin, screening)
+    response = post(admin, screening, page, **fields)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in errors(html)[field]
+    kept = fields.get("subject", "Doors open later")
+    if field != "subject" and len(kept) < 200:
+        assert f'value="{kept}"' in html  # the rest of the input is kept
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Announcement)) == 0
+    assert announcement_rows(app) == []
+
+
+def test_a_form_without_its_key_or_token_sends_nothing(app, admin, screening):
+    page = form_page(admin, screening)
+    assert post(admin, screening, page, form_key="").status_code == 422
+    assert post(admin, screening, page, form_key="k" * 500).status_code == 422
+    expired = post(admin, screening, page, csrf_token="forged")
+    assert expired.status_code == 422 and "This form had expired" in expired.get_data(as_text=True)
+    assert announcement_rows(app) == []
+
+
+def test_a_group_without_addresses_is_refused(app, admin, make_screening):
+    sid = make_screening(title="Quiet film")
+    with app.app_context():
+        guests.add_guest(sid, "Guest without address", "", 2)
+    response = post(admin, sid, form_page(admin, sid))
+    assert response.status_code == 422
+    assert "no one to send it to" in errors(response.get_data(as_text=True))["audience"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Announcement)) == 0
+
+
+def test_a_message_after_the_screening_has_begun_still_goes(app, inbox, screening):
+    """Unlike a ticket, an organizer's message may come afterwards ("thank you for coming")."""
+    with app.app_context():
+        announcements.send(screening, "Thank you", "Thanks for coming.", "confirmed", "k" * 24)
+        db.session.execute(sa.update(Screening).where(Screening.id == screening)
+                           .values(starts_at=utcnow() - timedelta(hours=3)))
+        db.session.commit()
+        assert mailer.send_due().sent == 2
+    assert {m["Subject"] for m in inbox.received} == {"Thank you (Baqyt Qushağynda)"}
+
+
+def test_racing_submissions_of_one_form_write_it_once(ctx, database_url, tmp_path, make_screening):
+    """32 threads in 4 processes send the same form (a double click, retries): one message."""
+    sid = make_screening(capacity=40)
+    for i in range(20):
+        booking.book(sid, f"Person {i}", f"p{i}@example.org")
+    db.session.execute(sa.delete(OutboxMessage))
+    db.session.commit()
+    key = "one-form-key-for-all-racers"
+    results = race(database_url, tmp_path, [("announce", sid, "Hello", "Body", "confirmed", key)] * 32)
+    outcomes = Counter(outcome for _job, outcome in results)
+    assert outcomes == {"announced:True": 1, "announced:False": 31}, outcomes
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Announcement)) == 1
+    rows = db.session.scalars(sa.select(OutboxMessage.recipient)).all()
+    assert len(rows) == 20 and len(set(rows)) == 20

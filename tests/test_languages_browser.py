@@ -1,0 +1,72 @@
+"""Each of the five languages in a real browser (Debian's Chromium): the switcher, a translated
+form error next to its field, a date formatted for the language, and the choice remembered.
+
+Skips when Chromium or Playwright is missing, unless TICKETING_REQUIRE_BROWSER=1 (.ci/run).
+"""
+import pytest
+import sqlalchemy as sa
+from babel.dates import format_date
+from flask_babel import force_locale, gettext
+
+from ticketing.extensions import db
+from ticketing.models import Screening
+
+NAMES = {"en": "English", "fr": "Français", "nl": "Nederlands", "kk": "Қазақша", "ru": "Русский"}
+
+
+def translated(app, language, text):
+    with app.test_request_context(), force_locale(language):
+        return gettext(text)
+
+
+def first_screening(app):
+    with app.app_context():
+        screening = db.session.scalars(sa.select(Screening).where(Screening.is_published)
+                                       .order_by(Screening.starts_at)).first()
+        return screening.id, screening.starts_at.astimezone(screening.event.tz).date()
+
+
+@pytest.mark.parametrize("language", list(NAMES))
+def test_a_reader_switches_language_and_the_site_follows(live, browser, language):
+    app, base = live
+    screening_id, day = first_screening(app)
+    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="en-GB")
+    page = context.new_page()
+    try:
+        page.goto(base + "/")
+        assert page.locator("html").get_attribute("lang") == "en"
+        page.get_by_role("navigation", name="Language").get_by_role("link", name=NAMES[language]).click()
+        page.wait_for_function(f"document.documentElement.lang === '{language}'")
+        assert page.get_by_role("link", name=NAMES[language]).get_attribute("aria-current") == "true"
+        # The screening's day, in the event's zone, as Babel writes it for the language.
+        assert format_date(day, "full", locale=language) in page.locator("main").inner_text()
+
+        page.goto(f"{base}/screenings/{screening_id}")
+        page.locator("#email").fill("ana@example.org")
+        page.get_by_role("button", name=translated(app, language, "Register")).click()
+        name = page.locator("#name")
+        assert name.get_attribute("aria-invalid") == "true"
+        message = translated(app, language, "Please enter your name.")
+        described = name.get_attribute("aria-describedby").split()
+        assert any(page.locator(f"#{i}").inner_text() == message for i in described)
+        assert (message == "Please enter your name.") == (language == "en")
+        assert page.locator("#email").input_value() == "ana@example.org"  # the input is kept
+
+        page.goto(base + "/")  # remembered on the next visit
+        assert page.locator("html").get_attribute("lang") == language
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("browser_locale,language", [("kk-KZ", "kk"), ("fr-BE", "fr"), ("nl-BE", "nl"), ("ru-RU", "ru")])
+def test_without_a_choice_the_browser_language_is_used(live, browser, browser_locale, language):
+    app, base = live
+    context = browser.new_context(locale=browser_locale)
+    page = context.new_page()
+    try:
+        page.goto(base + "/")
+        assert page.locator("html").get_attribute("lang") == language
+        skip = page.get_by_role("link", name=translated(app, language, "Skip to content"))
+        assert skip.count() == 1
+    finally:
+        context.close()

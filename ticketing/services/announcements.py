@@ -1,0 +1,143 @@
+"""Organizers' messages to the attendees of a screening ("the start moves by 15 minutes").
+
+`send` records the message and one outbox row per attendee with an e-mail address, in one
+transaction with its audit entry (one INSERT … SELECT, however many attendees). The outbox's
+sender delivers each in the attendee's language: greeting, screening and links translated, the
+organizer's own words as written. The form's one-time key makes a form sent twice (a double
+click, a reload, two tabs) send once.
+"""
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from ..database import write_transaction
+from ..errors import InvalidInputError, NotFoundError
+from ..extensions import db
+from ..models import Announcement, OutboxMessage, Registration, Screening, UTCDateTime, utcnow
+from . import audit
+from . import event_inputs as fi
+from .notifications import ANNOUNCEMENT
+from .seats import CONFIRMED, WAITLISTED
+
+SUBJECT_MAX = 200
+BODY_MAX = 10_000
+FORM_KEY_MAX = 64
+# Who receives it: the people holding seats, or also those on the waiting list.
+AUDIENCES = {"confirmed": (CONFIRMED,), "active": (CONFIRMED, WAITLISTED)}
+_R = Registration.__table__.c
+_O = OutboxMessage.__table__
+
+
+@dataclass
+class Sent:
+    """What `send` did: the message, and whether this call wrote it (False: sent before)."""
+
+    announcement: Announcement
+    created: bool
+
+
+def audience_counts(screening_id):
+    """{audience: (people with an e-mail address, registrations without one)} for a screening."""
+    rows = db.session.execute(
+        sa.select(_R.status, (_R.email != "").label("has_email"), sa.func.count())
+        .where(_R.screening_id == screening_id, _R.status.in_((CONFIRMED, WAITLISTED)))
+        .group_by(_R.status, sa.literal_column("has_email"))
+    ).all()
+    counts = {}
+    for audience, statuses in AUDIENCES.items():
+        reached = sum(n for status, has_email, n in rows if status in statuses and has_email)
+        missed = sum(n for status, has_email, n in rows if status in statuses and not has_email)
+        counts[audience] = (reached, missed)
+    return counts
+
+
+def history(screening_id):
+    """The screening's messages, newest first, each with its outbox counts (sent, waiting, failed)."""
+    o = _O.c
+    delivered = (
+        sa.select(
+            o.announcement_id,
+            sa.func.count(o.sent_at).label("sent"),
+            sa.func.count(o.failed_at).label("failed"),
+        )
+        .where(o.announcement_id.is_not(None))
+        .group_by(o.announcement_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Announcement, delivered.c.sent, delivered.c.failed)
+        .outerjoin(delivered, delivered.c.announcement_id == Announcement.id)
+        .where(Announcement.screening_id == screening_id)
+        .order_by(Announcement.id.desc())
+        .options(sa.orm.selectinload(Announcement.created_by))
+    ).all()
+    return [
+        (item, sent or 0, failed or 0, item.recipients - (sent or 0) - (failed or 0))
+        for item, sent, failed in rows
+    ]
+
+
+def clean(subject, body, audience, form_key):
+    """Return the cleaned (subject, body, audience, form_key), or raise InvalidInputError."""
+    errors = {}
+    subject = fi.text(subject, "subject", errors, SUBJECT_MAX, required=True, what=_l("The subject"))
+    body = fi.text(body, "body", errors, BODY_MAX, required=True, multiline=True, what=_l("The message"))
+    if audience not in AUDIENCES:
+        errors["audience"] = _l("Choose who receives the message.")
+    if not isinstance(form_key, str) or not 16 <= len(form_key) <= FORM_KEY_MAX or not form_key.isascii():
+        errors["form_key"] = _l("This form is incomplete. Please open it again.")
+    if errors:
+        raise InvalidInputError(errors)
+    return subject, body, audience, form_key
+
+
+def send(screening_id, subject, body, audience, form_key, user_id=None, now=None):
+    """Write the message to every attendee of `audience` with an e-mail address; return Sent.
+
+    Raises NotFoundError (no such screening), InvalidInputError (a field; or nobody to write to).
+    """
+    subject, body, audience, form_key = clean(subject, body, audience, form_key)
+    now = now or utcnow()
+    try:
+        with write_transaction() as session:
+            screening = session.get(Screening, screening_id)
+            if screening is None:
+                raise NotFoundError()
+            earlier = session.scalar(sa.select(Announcement).where(Announcement.form_key == form_key))
+            if earlier is not None:
+                return Sent(earlier, False)
+            announcement = Announcement(
+                screening_id=screening_id, subject=subject, body=body, audience=audience,
+                created_by_id=user_id, created_at=now, form_key=form_key, recipients=0,
+            )
+            session.add(announcement)
+            session.flush()
+            recipients = sa.select(
+                sa.literal(ANNOUNCEMENT, sa.String), _R.id, _R.email, _R.locale,
+                sa.literal(now, UTCDateTime()), sa.literal(0, sa.Integer), sa.literal("", sa.Text),
+                sa.literal(announcement.id, sa.Integer),
+            ).where(_R.screening_id == screening_id, _R.status.in_(AUDIENCES[audience]), _R.email != "")
+            # RETURNING counts the rows on both databases (psycopg reports no rowcount here).
+            told = len(session.execute(
+                sa.insert(_O).from_select(
+                    ["kind", "registration_id", "recipient", "locale", "created_at", "attempts",
+                     "last_error", "announcement_id"],
+                    recipients, include_defaults=False,
+                ).returning(_O.c.id)
+            ).all())
+            if not told:
+                raise InvalidInputError({"audience": _l(
+                    "Nobody in this group has an e-mail address: there is no one to send it to.")})
+            announcement.recipients = told
+            audit.record(session, user_id, "screening.announce", screening, announcement=announcement.id,
+                         audience=audience, messages=told)
+            return Sent(announcement, True)
+    except IntegrityError:
+        # The same form, sent at the same moment by another request, won the unique key.
+        db.session.rollback()
+        earlier = db.session.scalar(sa.select(Announcement).where(Announcement.form_key == form_key))
+        if earlier is None:
+            raise
+        return Sent(earlier, False)

@@ -5,4 +5,5 @@ Registration 1's confirmation is outbox message 1, waiting: an admin may retry i
 ROWS = [
     ("GET", "/admin/outbox", None, (302, 403, 200, 302, 302)),
     ("POST", "/admin/outbox/1/retry", {}, (302, 403, 303, 302, 302)),
+    ("POST", "/admin/outbox/retry-failed", {}, (302, 403, 303, 302, 302)),
 ]

@@ -91,6 +91,15 @@ def sqlite_template(tmp_path_factory):
     return path
 
 
+@pytest.fixture
+def sqlite_url(sqlite_template, tmp_path):
+    """A fresh migrated SQLite file, for modules whose tests do not depend on the database (they
+    override `database_url` with it, so that they do not run twice)."""
+    path = tmp_path / "test.sqlite3"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
     """An empty, migrated database: a SQLite file, or the PostgreSQL test database truncated."""

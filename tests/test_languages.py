@@ -27,6 +27,13 @@ LANGUAGES = ["en", "fr", "nl", "kk", "ru"]
 STARTS = datetime(2030, 11, 14, 18, 30, tzinfo=timezone.utc)  # 19:30 in Brussels
 
 
+@pytest.fixture
+def database_url(sqlite_url):
+    """Languages do not depend on the database (the locale is a plain column: test_announcements
+    reads it back on both): these tests run on SQLite only."""
+    return sqlite_url
+
+
 def translated(app, language, text, **values):
     with app.test_request_context(), force_locale(language):
         return gettext(text, **values)

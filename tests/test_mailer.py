@@ -219,6 +219,32 @@ def test_organizers_see_a_failed_message_and_retry_it(app, client, inbox, make_s
     assert client.post("/admin/outbox/99/retry", data={"csrf_token": token}).status_code == 404
 
 
+def test_after_an_outage_every_failed_message_is_retried_at_once(app, admin, inbox, make_screening):
+    sid = make_screening(title="Myn Bala")
+    for n in range(3):
+        book(app, sid, f"Person {n}", f"p{n}@example.org")
+    inbox.answer = "421 4.3.0 Service not available"
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 1
+    assert send(app).given_up == 1  # the server is down: the pass stops after the first
+    assert send(app).given_up == 1 and send(app).given_up == 1
+    page = admin.get("/admin/outbox").get_data(as_text=True)
+    assert '<dd id="count-failed">3</dd>' in page and "Try every failed message again" in page
+    response = admin.post("/admin/outbox/retry-failed", data={"csrf_token": hidden(page, "csrf_token")})
+    assert response.status_code == 303
+    assert "3 messages will be sent again" in admin.get(response.location).get_data(as_text=True)
+    assert all((row.failed_at, row.attempts) == (None, 0) for row in outbox_rows(app))
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "outbox.retry_failed"))
+        assert entry.details == {"messages": 3}
+    inbox.answer = None
+    assert send(app).sent == 3 and len(inbox.received) == 3
+    page = admin.get("/admin/outbox").get_data(as_text=True)
+    assert "Try every failed message again" not in page
+    token = hidden(admin.get("/admin/users/new").get_data(as_text=True), "csrf_token")  # no form left here
+    nothing = admin.post("/admin/outbox/retry-failed", data={"csrf_token": token}, follow_redirects=True)
+    assert "No message had failed." in nothing.get_data(as_text=True)
+
+
 def test_a_message_about_a_screening_that_has_begun_is_given_up(app, inbox, make_screening):
     rid = book(app, make_screening())
     report = send(app, now=utcnow() + timedelta(days=11))

@@ -4,7 +4,6 @@ The texts are extracted from the code and templates exactly as `make translation
 language's catalog must hold every one of them, translated, not fuzzy, with the same
 placeholders. The compiled catalogs (built by `make setup`) must be the ones in use.
 """
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,11 +21,9 @@ EXTRACT = ["-q", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
 
 
 @pytest.fixture
-def database_url(sqlite_template, tmp_path):
+def database_url(sqlite_url):
     """The catalogs do not depend on the database: these tests run on SQLite only."""
-    path = tmp_path / "test.sqlite3"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
+    return sqlite_url
 
 
 @pytest.fixture(scope="module")

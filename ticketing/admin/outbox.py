@@ -2,6 +2,7 @@
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
@@ -37,6 +38,22 @@ def outbox():
         failed=mailer.listing("failed"), waiting=mailer.listing("waiting"), sent=mailer.listing("sent"),
         to_server=bool(current_app.config.get("MAIL_SERVER")),
     )
+
+
+@bp.post("/outbox/retry-failed")
+def outbox_retry_failed():
+    """Send every given-up message again at the sender's next pass, each with a fresh round of tries."""
+    form = RetryForm()
+    if not form.validate():
+        flash(_("This form had expired. Please try again."), "error")
+        return redirect(url_for("admin.outbox"), 303)
+    retried = mailer.retry_failed(user_id=current_user.id)
+    if retried:
+        flash(ngettext("%(num)d message will be sent again within a few seconds.",
+                       "%(num)d messages will be sent again within a few seconds.", retried), "success")
+    else:
+        flash(_("No message had failed."), "info")
+    return redirect(url_for("admin.outbox"), 303)
 
 
 @bp.post("/outbox/<int(max=2147483647):outbox_id>/retry")

@@ -44,6 +44,7 @@ ACTIONS = {
     "screening.poster": _l("uploaded a poster"),
     "screening.poster_remove": _l("removed a poster"),
     "outbox.retry": _l("asked to send a message again"),
+    "outbox.retry_failed": _l("asked to send every failed message again"),
 }
 SUBJECTS = {
     "users": _l("Staff account"),

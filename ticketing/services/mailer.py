@@ -322,6 +322,21 @@ def retry(outbox_id, user_id=None, now=None):
         return message
 
 
+def retry_failed(user_id=None, now=None):
+    """Give every given-up message a fresh round of tries at the next pass (after an outage of
+    the mail server, say); return how many. One UPDATE, audited with the count."""
+    now = now or utcnow()
+    with write_transaction() as session:
+        retried = len(session.execute(
+            _OUTBOX.update().where(_O.failed_at.is_not(None), _O.sent_at.is_(None))
+            .values(failed_at=None, next_attempt_at=now, attempts=0, claimed_until=None)
+            .returning(_O.id)
+        ).all())
+        if retried:
+            audit.record(session, user_id, "outbox.retry_failed", None, messages=retried)
+        return retried
+
+
 def counts(now=None):
     """Messages by state: waiting (due now or later), being sent, failed, sent."""
     now = now or utcnow()

@@ -12,8 +12,8 @@ from mail_support import parts
 from pages import errors, hidden
 from test_concurrency import race
 from ticketing.extensions import db
-from ticketing.models import Announcement, AuditEntry, OutboxMessage, Screening, utcnow
-from ticketing.services import announcements, booking, guests, mailer
+from ticketing.models import Announcement, AuditEntry, OutboxMessage, Registration, Screening, utcnow
+from ticketing.services import announcements, booking, events, guests, mailer
 
 INTRO = "The organizers have a message for you about this screening:"
 BODY = "The film starts 15 minutes later: doors open at 19:45.\nҚош келдіңіздер! <script>alert(1)</script>"
@@ -115,6 +115,46 @@ def test_the_same_form_sent_twice_sends_once(app, admin, screening):
     assert len(announcement_rows(app)) == 4
 
 
+def test_the_same_form_changed_and_sent_again_is_refused_with_the_text_kept(app, admin, screening):
+    """Back, edit, send: the first message went; the edited one is not dropped in silence."""
+    page = form_page(admin, screening)
+    assert post(admin, screening, page).status_code == 303
+    response = post(admin, screening, page, body="A corrected text")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "This form was sent already. Open it again" in html
+    assert "A corrected text" in html
+    assert len(announcement_rows(app)) == 2
+
+
+def test_a_message_is_not_sent_to_someone_who_cancelled_meanwhile(app, inbox, screening):
+    with app.app_context():
+        announcements.send(screening, "Doors later", "Doors at 19:45.", "confirmed", "k" * 24)
+        ana = db.session.scalar(sa.select(Registration).where(Registration.email == "ana@example.org"))
+        booking.cancel(ana.id)
+        db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.kind != "announcement"))
+        db.session.commit()
+        report = mailer.send_due()
+        assert (report.sent, report.given_up) == (1, 1)
+        given_up = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == "ana@example.org"))
+        assert given_up.last_error == mailer.CANCELLED_SINCE and given_up.sent_at is None
+    assert [m["To"].addresses[0].addr_spec for m in inbox.received] == ["aigerim@example.org"]
+
+
+def test_writing_to_a_cancelled_screening_says_it_is_cancelled(app, admin, inbox, screening):
+    """Its registrations stay (the door refuses them): an organizer may still write ("new date")."""
+    with app.app_context():
+        events.cancel_screening(screening)
+        db.session.execute(sa.delete(OutboxMessage))
+        db.session.commit()
+    page = form_page(admin, screening)
+    assert "This screening is cancelled." in page
+    assert post(admin, screening, page, body="New date: 3 December.").status_code == 303
+    with app.app_context():
+        assert mailer.send_due().sent == 2
+    text = inbox.received[0].get_body(preferencelist=("plain",)).get_content()
+    assert "This screening is cancelled." in text and "New date: 3 December." in text
+
+
 @pytest.mark.parametrize("fields,field,message", [
     ({"subject": ""}, "subject", "The subject is required."),
     ({"subject": "   "}, "subject", "The subject is required."),
@@ -143,8 +183,10 @@ def test_bad_input_is_refused_next_to_its_field_and_nothing_is_sent(app, admin, 
 
 def test_a_form_without_its_key_or_token_sends_nothing(app, admin, screening):
     page = form_page(admin, screening)
-    assert post(admin, screening, page, form_key="").status_code == 422
-    assert post(admin, screening, page, form_key="k" * 500).status_code == 422
+    for key in ("", "k" * 500):
+        response = post(admin, screening, page, form_key=key)
+        assert response.status_code == 422
+        assert "This form is incomplete. Please open it again." in response.get_data(as_text=True)
     expired = post(admin, screening, page, csrf_token="forged")
     assert expired.status_code == 422 and "This form had expired" in expired.get_data(as_text=True)
     assert announcement_rows(app) == []

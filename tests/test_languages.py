@@ -20,7 +20,7 @@ from test_pdf_tickets import decoded_pages
 from ticketing.database import write_transaction
 from ticketing.extensions import db
 from ticketing.models import OutboxMessage, Registration, Screening
-from ticketing.services import booking, mailer
+from ticketing.services import announcements, booking, mailer
 from ticketing.services.notifications import KINDS, notify
 
 LANGUAGES = ["en", "fr", "nl", "kk", "ru"]
@@ -140,8 +140,9 @@ def test_every_kind_of_e_mail_and_the_pdf_render_in_every_language(app, inbox, f
         with write_transaction() as session:
             for kind in KINDS:
                 notify(session, session.get(Registration, rid), kind)
+        announcements.send(film, "Doors at 19:45", "See you there.", "confirmed", "k" * 24)
         report = mailer.send_due()
-    assert report.sent == len(KINDS), report
+    assert report.sent == len(KINDS) + 1, report
     hello = translated(app, language, "Hello %(name)s,", name="Ana")
     for message in inbox.received:
         assert message["Content-Language"] == language
@@ -233,3 +234,69 @@ def test_an_imported_guest_list_may_give_each_guest_a_language(app, admin, film)
     assert "klingon" in page and "en, fr, nl, kk, ru" in page  # the bad row says what is allowed
     cells = re.findall(r"<td>(en|fr|nl|kk|ru)</td>", page)
     assert cells == ["kk", "ru", "nl"]  # an empty cell: the uploader's language
+
+
+# Latin-script words a Kazakh or Russian page may show besides the festival's own data: formats,
+# settings, commands, codes, and the guest list's column names (the import reads them as written).
+TECHNICAL = set("""CSV XLSX PDF PNG JPEG WebP GIF QR USB Bluetooth API Authorization Bearer UTC UTF
+MAIL SERVER ID instance outbox flask run Europe Brussels name email seats note language nom naam
+places plaatsen courriel mail days kazakh cinema Lead actress Zoë Peeters Press Le Soir Alia Anuarbek
+English Français Nederlands en fr nl kk ru""".split())
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_no_english_is_left_on_any_page_in_cyrillic(app, admin, language):
+    """Every page in Russian or Kazakh (Cyrillic), with the demo festival: any Latin word must
+    come from the data (titles, names, venue, e-mail addresses) or be a technical token."""
+    from ticketing.demo import load_demo
+    from ticketing.models import Event, User
+
+    with app.app_context():
+        load_demo()
+        screening = db.session.scalars(sa.select(Screening).order_by(Screening.id)).first()
+        booked = booking.book(screening.id, "Ana", "ana@example.org")
+        sid, eid, rid, secret = screening.id, screening.event_id, booked.registration.id, booked.registration.secret
+        data = " ".join(str(value) for model in (Event, Screening, Registration, User)
+                        for row in db.session.scalars(sa.select(model)) for value in vars(row).values()
+                        if isinstance(value, str))
+    known = set(re.findall(r"[A-Za-zÀ-ÿğşıİ]+", data)) | TECHNICAL
+    admin.set_cookie("lang", language)
+    paths = [f"/e/days-of-kazakh-cinema", f"/screenings/{sid}", f"/r/{secret}", f"/r/{secret}/cancel", "/nope",
+             "/staff/", f"/staff/door/{sid}", "/staff/devices", "/admin/", "/admin/events/new", f"/admin/events/{eid}",
+             f"/admin/events/{eid}/screenings/new", f"/admin/screenings/{sid}/edit", f"/admin/screenings/{sid}/cancel",
+             "/admin/dashboard", f"/admin/events/{eid}/dashboard", f"/admin/screenings/{sid}/dashboard",
+             f"/admin/screenings/{sid}/attendees", f"/admin/events/{eid}/attendees", f"/admin/registrations/{rid}",
+             f"/admin/screenings/{sid}/message", "/admin/users", "/admin/users/new", "/admin/audit", "/admin/outbox",
+             f"/admin/screenings/{sid}/guests/new", f"/admin/screenings/{sid}/import", "/admin/users/1"]
+    leftovers = {}
+    for path in paths:
+        page = admin.get(path).get_data(as_text=True)
+        page = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", page, flags=re.S)
+        shown = re.findall(r">([^<]+)<", page) + re.findall(r'(?:aria-label|title|placeholder|alt)="([^"]*)"', page)
+        text = html.unescape(" ".join(shown))
+        # e-mail addresses, links, paths and ticket short codes
+        text = re.sub(r"\S+@\S+|https?://\S+|/[\w/.…-]*|\b[A-Z2-7]{4}-[A-Z2-7]{4}\b", " ", text)
+        words = set(re.findall(r"[A-Za-zÀ-ÿğşıİ]{2,}", text)) - known
+        if words:
+            leftovers[path] = sorted(words)
+    assert not leftovers, leftovers
+
+
+@pytest.mark.parametrize("language,expected", [
+    ("en", {"one": "{n} still to come", "other": "{n} still to come"}),
+    ("ru", {"one", "few", "many", "other"}),
+    ("fr", {"one", "many", "other"}),
+    ("kk", {"one", "other"}),
+])
+def test_counted_texts_for_scripts_have_every_plural_category(app, language, expected):
+    """The door script picks a form with Intl.PluralRules: every CLDR category of the language
+    is given, each with its number."""
+    from ticketing.formatting import js_ngettext
+
+    with app.test_request_context(), force_locale(language):
+        forms = js_ngettext("%(num)d still to come", "%(num)d still to come")
+        seats = js_ngettext("Walk-in admitted: %(num)d seat", "Walk-in admitted: %(num)d seats")
+    assert (forms if isinstance(expected, dict) else set(forms)) == expected
+    assert all("{n}" in form for form in [*forms.values(), *seats.values()])
+    if language == "ru":  # 1 место, 2 места, 5 мест
+        assert len({seats["one"], seats["few"], seats["many"]}) == 3

@@ -227,17 +227,26 @@ def test_after_an_outage_every_failed_message_is_retried_at_once(app, admin, inb
     app.config["OUTBOX_MAX_ATTEMPTS"] = 1
     assert send(app).given_up == 1  # the server is down: the pass stops after the first
     assert send(app).given_up == 1 and send(app).given_up == 1
+    with app.app_context():  # and one given up on purpose: it stays given up
+        rid = booking.book(sid, "Late", "late@example.org").registration.id
+        db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.registration_id == rid)
+                           .values(failed_at=utcnow(), last_error=mailer.STARTED))
+        db.session.commit()
     page = admin.get("/admin/outbox").get_data(as_text=True)
-    assert '<dd id="count-failed">3</dd>' in page and "Try every failed message again" in page
+    assert '<dd id="count-failed">4</dd>' in page and "Try every failed message again" in page
     response = admin.post("/admin/outbox/retry-failed", data={"csrf_token": hidden(page, "csrf_token")})
     assert response.status_code == 303
     assert "3 messages will be sent again" in admin.get(response.location).get_data(as_text=True)
-    assert all((row.failed_at, row.attempts) == (None, 0) for row in outbox_rows(app))
+    rows = outbox_rows(app)
+    assert [(row.failed_at is None, row.attempts) for row in rows] == [(True, 0)] * 3 + [(False, 0)]
     with app.app_context():
         entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "outbox.retry_failed"))
         assert entry.details == {"messages": 3}
     inbox.answer = None
     assert send(app).sent == 3 and len(inbox.received) == 3
+    with app.app_context():
+        db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.failed_at.is_not(None)))
+        db.session.commit()
     page = admin.get("/admin/outbox").get_data(as_text=True)
     assert "Try every failed message again" not in page
     token = hidden(admin.get("/admin/users/new").get_data(as_text=True), "csrf_token")  # no form left here

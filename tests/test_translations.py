@@ -4,6 +4,7 @@ The texts are extracted from the code and templates exactly as `make translation
 language's catalog must hold every one of them, translated, not fuzzy, with the same
 placeholders. The compiled catalogs (built by `make setup`) must be the ones in use.
 """
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -74,9 +75,33 @@ def test_catalog_translates_every_text(language, source_texts):
     assert not empty, f"{language}: {len(empty)} untranslated entries: {empty[:20]}"
 
 
+# %(name)s-style placeholders (Python) and {name}-style ones (the pages' scripts).
+PLACEHOLDER = re.compile(r"%\((\w+)\)[-+ #0]*\d*[sdfr]|\{(\w+)\}")
+
+
+def _placeholders(text):
+    return {a or b for a, b in PLACEHOLDER.findall(text)}
+
+
 @pytest.mark.parametrize("language", OTHER_LANGUAGES)
 def test_translations_keep_the_placeholders(language):
-    problems = [f"{_short(message.id)}: {'; '.join(map(str, errors))}" for message, errors in _catalog(language).check()]
+    """Every placeholder of the English is in each translation, and no other one (a plural's
+    form for exactly one may leave the number out, as "one minute" does)."""
+    catalog = _catalog(language)
+    problems = [f"{_short(message.id)}: {'; '.join(map(str, errors))}" for message, errors in catalog.check()]
+    for message in catalog:
+        if not message.id:
+            continue
+        if isinstance(message.id, str):
+            expected, forms = _placeholders(message.id), [message.string]
+        else:
+            expected = _placeholders(message.id[0]) | _placeholders(message.id[1])
+            forms = list(message.string)
+        for index, form in enumerate(forms):
+            found = _placeholders(form)
+            allowed_missing = {"num"} if not isinstance(message.id, str) else set()
+            if found - expected or (expected - found) - allowed_missing:
+                problems.append(f"{_short(message.id)} [{index}]: {sorted(found)} instead of {sorted(expected)}")
     assert not problems, f"{language}: {problems[:20]}"
 
 

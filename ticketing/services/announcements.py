@@ -87,7 +87,7 @@ def clean(subject, body, audience, form_key):
     if audience not in AUDIENCES:
         errors["audience"] = _l("Choose who receives the message.")
     if not isinstance(form_key, str) or not 16 <= len(form_key) <= FORM_KEY_MAX or not form_key.isascii():
-        errors["form_key"] = _l("This form is incomplete. Please open it again.")
+        errors["form"] = _l("This form is incomplete. Please open it again.")  # no field shows it
     if errors:
         raise InvalidInputError(errors)
     return subject, body, audience, form_key
@@ -107,7 +107,7 @@ def send(screening_id, subject, body, audience, form_key, user_id=None, now=None
                 raise NotFoundError()
             earlier = session.scalar(sa.select(Announcement).where(Announcement.form_key == form_key))
             if earlier is not None:
-                return Sent(earlier, False)
+                return _sent_before(earlier, screening_id, subject, body, audience)
             announcement = Announcement(
                 screening_id=screening_id, subject=subject, body=body, audience=audience,
                 created_by_id=user_id, created_at=now, form_key=form_key, recipients=0,
@@ -140,4 +140,12 @@ def send(screening_id, subject, body, audience, form_key, user_id=None, now=None
         earlier = db.session.scalar(sa.select(Announcement).where(Announcement.form_key == form_key))
         if earlier is None:
             raise
+        return _sent_before(earlier, screening_id, subject, body, audience)
+
+
+def _sent_before(earlier, screening_id, subject, body, audience):
+    """The same form again: the same message is "sent already"; a changed one (the form reopened
+    with Back and edited) is refused, with the text kept, rather than dropped in silence."""
+    if (earlier.screening_id, earlier.subject, earlier.body, earlier.audience) == (screening_id, subject, body, audience):
         return Sent(earlier, False)
+    raise InvalidInputError({"form": _l("This form was sent already. Open it again to write a new message.")})

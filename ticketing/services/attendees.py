@@ -49,7 +49,7 @@ SCAN_RESULTS = {
 SCAN_REASONS = {
     "all_in": _l("all in"), "fewer_seats_left": _l("fewer seats left"), "unknown_code": _l("unknown code"),
     "other_screening": _l("other screening"), "cancelled": _l("cancelled"), "released": _l("released"),
-    "waitlisted": _l("waitlisted"), "screening_cancelled": _l("screening cancelled"), "walkin": _l("walkin"),
+    "waitlisted": _l("waitlisted"), "screening_cancelled": _l("screening cancelled"), "walkin": _l("walk-in"),
     "undo": _l("undo"),
 }
 MESSAGE_KINDS = {

@@ -7,7 +7,9 @@ booked by the public but not yet claimed at the door, and the held seats no gues
 released once: to the waiting list first, then to walk-ins added at the door. Guests added by
 an organizer keep their seats (they were invited by name).
 """
+import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -89,20 +91,36 @@ def clean_guest(name, email="", seats=1, note="", language=None, default_languag
 
 def clean_language(raw, default=None):
     """Return the code of a language the app speaks, from a code ("fr", "fr-BE", "FR") or the
-    language's name in itself or in English ("Français", "french"); "" or None gives `default`
-    (else the app's default language). Raises ValueError with a message."""
+    language's name in any of the app's languages, accents optional ("Français", "francais",
+    "French", "néerlandais", "казахский"); "" or None gives `default` (else the app's default
+    language). Raises ValueError with a message."""
     spoken = current_app.config["LANGUAGES"]
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return default if default in spoken else current_app.config["BABEL_DEFAULT_LOCALE"]
     if isinstance(raw, str):
-        wanted = raw.strip().casefold().replace("_", "-")
-        for code in spoken:
-            locale = Locale.parse(code)
-            names = {code, LANGUAGE_NAMES.get(code, code).casefold(), locale.get_display_name(code).casefold(),
-                     locale.get_display_name("en").casefold()}
-            if wanted in names or wanted.split("-", 1)[0] == code:
-                return code
+        wanted = _folded(raw.strip().replace("_", "-"))
+        names = _language_names(tuple(spoken))
+        found = names.get(wanted) or names.get(wanted.split("-", 1)[0])
+        if found:
+            return found
     raise ValueError(_("Choose one of these languages: %(codes)s.", codes=", ".join(spoken)))
+
+
+def _folded(text):
+    """Casefolded, without accents: "Français" and "francais" are one name."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=4)
+def _language_names(spoken):
+    """{folded code or name: code} for the languages `spoken`, named in each of them and in
+    their own words (LANGUAGE_NAMES)."""
+    names = {}
+    for code in spoken:
+        locale = Locale.parse(code)
+        for name in [code, LANGUAGE_NAMES.get(code, code), *(locale.get_display_name(ui) for ui in spoken)]:
+            names.setdefault(_folded(name), code)
+    return names
 
 
 def _clean_count(raw, maximum, errors, field="seats"):

@@ -27,9 +27,11 @@ from sqlalchemy.orm import selectinload
 from ..database import write_transaction
 from ..errors import NotFoundError, TicketingError
 from ..extensions import db
-from ..models import OutboxMessage, Registration, Screening, utcnow
+from ..models import OutboxMessage, Registration, RegistrationStatus, Screening, utcnow
 from . import audit
 from .mail_compose import compose, new_message_id, superseded
+from .notifications import ANNOUNCEMENT
+
 
 log = logging.getLogger("ticketing.mail")
 
@@ -41,13 +43,16 @@ ERROR_MAX = 1000  # characters of an error kept for the organizers' page
 STARTED = "Not sent: the screening had already begun."
 SUPERSEDED = "Not sent: the registration was no longer confirmed (a later message tells the attendee)."
 ABANDONED = "Given up: the sender stopped while sending it, every time."
+CANCELLED_SINCE = "Not sent: the registration was cancelled after the message was written."
 _ERROR_WORDS = {
     STARTED: _l("Not sent: the screening had already begun."),
     SUPERSEDED: _l("Not sent: the registration was no longer confirmed (a later message tells the attendee)."),
     ABANDONED: _l("Given up: the sender stopped while sending it, every time."),
+    CANCELLED_SINCE: _l("Not sent: the registration was cancelled after the message was written."),
 }
-# Kinds still worth sending after the screening has begun: an organizer may write afterwards.
-LATE_KINDS = frozenset({"announcement"})
+# Given up on purpose, not for the mail server's sake: "try every failed message again" leaves
+# them (the single-message retry may still take one).
+_ON_PURPOSE = (STARTED, SUPERSEDED, ABANDONED, CANCELLED_SINCE)
 
 
 class AlreadySentError(TicketingError):
@@ -270,8 +275,7 @@ def send_due(limit=100, now=None, worker=None, stop=None):
             at = now or utcnow()
             try:
                 registration = _load(claim.registration_id)
-                pointless = (STARTED if registration.screening.starts_at <= at and claim.kind not in LATE_KINDS
-                             else SUPERSEDED if superseded(claim.kind, registration) else None)
+                pointless = _pointless(claim.kind, registration, at)
                 if pointless:
                     mark_failed(claim, pointless, now, final=True)
                     report.given_up += 1
@@ -322,13 +326,24 @@ def retry(outbox_id, user_id=None, now=None):
         return message
 
 
+def _pointless(kind, registration, at):
+    """Why a message is no longer worth sending, or None. An organizer's message goes to whoever
+    still holds a registration, even after the start ("thank you for coming"); the other
+    messages lose their point once the screening has begun or the ticket they carry is gone."""
+    if kind == ANNOUNCEMENT:
+        return CANCELLED_SINCE if registration.status == RegistrationStatus.CANCELLED.value else None
+    if registration.screening.starts_at <= at:
+        return STARTED
+    return SUPERSEDED if superseded(kind, registration) else None
+
+
 def retry_failed(user_id=None, now=None):
-    """Give every given-up message a fresh round of tries at the next pass (after an outage of
-    the mail server, say); return how many. One UPDATE, audited with the count."""
+    """Give every message the mail server failed a fresh round of tries at the next pass (after
+    an outage, say); return how many. Messages given up on purpose stay. One UPDATE, audited."""
     now = now or utcnow()
     with write_transaction() as session:
         retried = len(session.execute(
-            _OUTBOX.update().where(_O.failed_at.is_not(None), _O.sent_at.is_(None))
+            _OUTBOX.update().where(_O.failed_at.is_not(None), _O.sent_at.is_(None), _O.last_error.not_in(_ON_PURPOSE))
             .values(failed_at=None, next_attempt_at=now, attempts=0, claimed_until=None)
             .returning(_O.id)
         ).all())

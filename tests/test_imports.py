@@ -241,7 +241,7 @@ def test_formula_and_markup_names_are_stored_as_typed_and_shown_escaped(app, adm
 
 def test_a_row_with_an_unquoted_comma_is_reported(app, admin, client, screening):
     page, _ = preview(client, screening, "name,email\nDoe, John,john@example.org\n")
-    assert "Row 2, row: This row has more cells than the header" in page.get_data(as_text=True)
+    assert "Row 2: This row has more cells than the header" in page.get_data(as_text=True)
 
 
 def test_ten_thousand_rows_validate_and_import(app, admin, client, make_screening):

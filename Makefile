@@ -11,7 +11,7 @@ export FLASK_APP := app.py
 CATALOGS := $(wildcard ticketing/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test bench bench-backoffice setup clean-venv translations
+.PHONY: run serve-prod test bench bench-backoffice setup clean-venv translations
 
 setup: $(STAMP) $(COMPILED)
 
@@ -53,6 +53,14 @@ run: $(STAMP) $(NODE_STAMP) $(COMPILED)
 	PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask outbox run & sender=$$!; \
 	trap 'kill $$sender 2>/dev/null; wait $$sender' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# Production (README, "Production"): the settings come from the environment; migrations, then
+# gunicorn with gunicorn.conf.py and the outbox's sender beside it (it stops with it).
+serve-prod: $(STAMP) $(NODE_STAMP) $(COMPILED)
+	$(BIN)/flask db upgrade
+	TICKETING_ENV=production $(BIN)/flask outbox run & sender=$$!; \
+	trap 'kill $$sender 2>/dev/null; wait $$sender' EXIT INT TERM; \
+	$(BIN)/gunicorn -c gunicorn.conf.py
 
 test: $(STAMP) $(NODE_STAMP) $(COMPILED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

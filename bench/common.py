@@ -1,6 +1,7 @@
 """Shared parts of the benchmarks: a database, gunicorn, and a small HTTP client."""
 import asyncio
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -22,9 +23,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+# The production set-up (gunicorn.conf.py, TICKETING_ENV=production) with settings it accepts; the
+# per-address rate limits are off (instance config, see prepare_database).
+BENCH_SECRET = secrets.token_hex(32)
+
+
 def app_env(url, folder):
     env = dict(os.environ)
-    env.update(DATABASE_URL=url, TICKETING_INSTANCE_PATH=str(folder), SECRET_KEY="bench-secret", FLASK_APP="app.py")
+    env.update(DATABASE_URL=url, TICKETING_INSTANCE_PATH=str(folder), SECRET_KEY=BENCH_SECRET, FLASK_APP="app.py",
+               TICKETING_ENV="production", PUBLIC_URL="http://127.0.0.1:8000")
     return env
 
 
@@ -57,8 +64,10 @@ class Gunicorn:
     def __init__(self, url, folder, workers):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [BIN / "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "app:app"],
+            [BIN / "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
+             "--log-level", "warning", "--access-logfile", "/dev/null", "--no-control-socket", "app:app"],
             env=app_env(url, folder), cwd=ROOT, start_new_session=True,
+            stderr=(Path(folder) / "gunicorn.log").open("w"),  # the app's request log, as in production
         )
 
     def __enter__(self):

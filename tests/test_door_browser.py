@@ -3,6 +3,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from browser_support import assert_accessible_on_a_phone, write_y4m
 from ticketing.extensions import db
@@ -132,7 +133,7 @@ def test_a_family_ticket_admits_fewer_now_and_undo_is_logged(door, live):
     page.keyboard.press("Enter")
     verdict_of(page, "admitted")
     page.get_by_role("button", name="Only 2 now").click()
-    page.wait_for_function("document.querySelector('#verdict').innerText.includes('2 of 3 in')")
+    expect(page.locator("#verdict")).to_contain_text("2 of 3 in")
     assert "1 still to come" in page.locator("#verdict").inner_text()
     assert admitted(code) == 2
     page.get_by_role("button", name="Undo the last admission").click()
@@ -141,7 +142,7 @@ def test_a_family_ticket_admits_fewer_now_and_undo_is_logged(door, live):
     with app.app_context():
         results = db.session.scalars(sa.select(CheckIn.result).order_by(CheckIn.id)).all()
     assert results == ["admitted", "undone", "admitted", "undone"]
-    page.wait_for_function("document.querySelector('#count-in').textContent === '0'")
+    expect(page.locator("#count-in")).to_have_text("0")
 
 
 def test_counts_follow_the_other_doors(door):
@@ -153,7 +154,7 @@ def test_counts_follow_the_other_doors(door):
 
     with app.app_context():
         checkin.check_in(code, 1)  # another door, another device
-    page.wait_for_function("document.querySelector('#count-in').textContent === '2'", timeout=8000)
+    expect(page.locator("#count-in")).to_have_text("2", timeout=8000)
     assert "people a minute" in page.locator("#pace").inner_text()
 
 

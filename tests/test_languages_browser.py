@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from babel.dates import format_date
 from flask_babel import force_locale, gettext
+from playwright.sync_api import expect
 
 from ticketing.extensions import db
 from ticketing.models import Screening
@@ -36,7 +37,7 @@ def test_a_reader_switches_language_and_the_site_follows(live, browser, language
         page.goto(base + "/")
         assert page.locator("html").get_attribute("lang") == "en"
         page.get_by_role("navigation", name="Language").get_by_role("link", name=NAMES[language]).click()
-        page.wait_for_function(f"document.documentElement.lang === '{language}'")
+        expect(page.locator("html")).to_have_attribute("lang", language)
         assert page.get_by_role("link", name=NAMES[language]).get_attribute("aria-current") == "true"
         # The screening's day, in the event's zone, as Babel writes it for the language.
         assert format_date(day, "full", locale=language) in page.locator("main").inner_text()

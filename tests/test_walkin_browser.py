@@ -6,6 +6,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from browser_support import assert_accessible_on_a_phone
 from ticketing.extensions import db
@@ -50,7 +51,7 @@ def test_a_walkin_is_admitted_and_the_free_count_goes_down(door_page):
     page.locator('#verdict[data-state="admitted"]').wait_for(timeout=10_000)
     text = page.locator("#verdict").inner_text()
     assert "Walk-in admitted: 2 seats" in text and "Ерлан Walk-in" in text
-    page.wait_for_function(f"document.querySelector('#count-free').textContent === '{before - 2}'")
+    expect(page.locator("#count-free")).to_have_text(str(before - 2))
     assert free_seats(app) == before - 2
     with app.app_context():
         assert db.session.scalar(sa.select(CheckIn.reason).order_by(CheckIn.id.desc()).limit(1)) == "walkin"
@@ -62,7 +63,7 @@ def test_the_count_follows_other_doors_and_a_full_hall_disables_walkins(door_pag
     with app.app_context():
         while free_seats(app):  # another door takes every free seat (at most 100 at a time)
             guests.add_walkin(1, "Elsewhere", min(free_seats(app), 100))
-    page.wait_for_function("document.querySelector('#count-free').textContent === '0'", timeout=8000)
+    expect(page.locator("#count-free")).to_have_text("0", timeout=8000)
     assert page.get_by_role("button", name="Admit a walk-in").is_disabled()
     assert "No seats are free" in page.locator("#walkin-state").inner_text()
 

@@ -8,6 +8,7 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from . import config as settings
+from . import logs, production
 from .database import configure_engine, engine_options
 from .extensions import babel, db, limiter, login_manager, migrate, select_locale
 
@@ -38,13 +39,18 @@ def create_app(test_config=None):
     app.config.update(settings.from_environment())
     if test_config:
         app.config.update(test_config)
+    logs.configure(app)
+    production.check(app)  # in production: refuse unsafe settings, before a key is generated
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = settings.instance_secret_key(app.instance_path)
     uri = settings.database_uri(app.config["DATABASE_URL"], app.instance_path)
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(uri))
+    production.hide_sql_parameters(app)
 
+    logs.register(app)
     register_extensions(app)
+    register_security(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_template_helpers(app)
@@ -64,10 +70,18 @@ def register_extensions(app):
         configure_engine(db.engine)
 
 
+def register_security(app):
+    """Security headers on every response, secure cookies, the trusted proxy (ticketing.security)."""
+    from .security import register
+
+    register(app)
+
+
 def register_blueprints(app):
     """Mount the public pages, the staff pages, the back office and the API."""
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .health import bp as health_bp
     from .public import bp as public_bp
     from .staff import bp as staff_bp
 
@@ -75,6 +89,7 @@ def register_blueprints(app):
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(health_bp)
 
 
 def register_error_handlers(app):

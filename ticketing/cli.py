@@ -21,6 +21,9 @@ def register(app):
     from .outbox_cli import outbox
 
     app.cli.add_command(outbox)
+    from .privacy_cli import privacy
+
+    app.cli.add_command(privacy)
 
 
 @click.command("demo")

@@ -17,12 +17,21 @@ ENV_KEYS = (
     "RATELIMIT_STORAGE_URI",
     "SESSION_COOKIE_SECURE",
     "TICKET_FONT_DIR",
+    "TRUSTED_PROXIES",
+    "RATELIMIT_KEY_PREFIX",
+    "PRIVACY_KEEP_DAYS",
+    "TICKETING_ENV",
+    "LOG_LEVEL",
 )
 
 
 class Defaults:
     """Settings used when neither instance/config.py nor the environment says otherwise."""
 
+    # "production" (gunicorn.conf.py sets it): JSON logs, unsafe settings refused at start-up
+    # (ticketing/production.py). Anything else: development, readable logs.
+    TICKETING_ENV = "development"
+    LOG_LEVEL = "INFO"  # of the app's own loggers (ticketing.*)
     DATABASE_URL = None  # SQLite file in instance/ when unset
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SECRET_KEY = None  # generated into instance/secret_key when unset
@@ -37,8 +46,18 @@ class Defaults:
     SESSION_COOKIE_SECURE = False  # set SESSION_COOKIE_SECURE=1 when served over HTTPS
     PERMANENT_SESSION_LIFETIME = 12 * 3600  # a staff login lasts a festival day
     REMEMBER_COOKIE_DURATION = 12 * 3600
-    LOGIN_LIMIT = "10 per minute"  # login attempts per client address
+    # Rate limits (Flask-Limiter's notation; see ticketing/security.py and the README): a venue's
+    # shared Wi-Fi with 50 sign-ups at once, or a door scanning 200 people in 15 minutes, stays
+    # well within them.
+    SIGNUP_LIMIT = "120 per minute; 1000 per hour"  # sign-up submissions per client address
+    SIGNUP_EMAIL_LIMIT = "10 per minute; 30 per hour"  # sign-up submissions per e-mail address
+    LOGIN_LIMIT = "10 per minute; 60 per hour"  # failed logins per client address
+    API_LIMIT = "600 per minute"  # every API request per device token, staff user or address
     API_LOOKUP_LIMIT = "300 per minute"  # scans and ticket searches per device or staff user
+    # Behind a reverse proxy that terminates TLS: how many proxies to trust for X-Forwarded-For
+    # and X-Forwarded-Proto (the client's address for rate limits; https for HSTS). 0: none.
+    TRUSTED_PROXIES = 0
+    HSTS_MAX_AGE = 365 * 24 * 3600  # Strict-Transport-Security, sent on answers over HTTPS only
     MAIL_SERVER = None
     MAIL_PORT = 25
     MAIL_USE_TLS = False
@@ -58,7 +77,12 @@ class Defaults:
     OUTBOX_MAX_ATTEMPTS = 8
     OUTBOX_POLL_SECONDS = 5  # `flask outbox run` looks for new messages this often
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "ticketing"  # keys in a shared Redis start with LIMITS:LIMITER/ticketing/
+    # A refusal says when to retry (Retry-After); no X-RateLimit-* counts on every answer.
+    RATELIMIT_HEADERS_ENABLED = False
+    # Redis unreachable: count in each process's memory meanwhile (logged), rather than answer 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}  # for redis://
     # Failed self-service lookups allowed per client address (R4: links cannot be enumerated).
     LOOKUP_FAILURE_LIMIT = "20 per minute"
     BABEL_DEFAULT_LOCALE = "en"
@@ -67,6 +91,9 @@ class Defaults:
     # The languages of the pages, e-mails and PDFs; a reader's choice is kept in this cookie.
     LANGUAGES = ["en", "fr", "nl", "kk", "ru"]
     LANGUAGE_COOKIE = "lang"
+    # `flask privacy purge` anonymises the attendees of screenings that ended more than this many
+    # days ago (services.privacy).
+    PRIVACY_KEEP_DAYS = 90
 
 
 def from_environment(environ=os.environ):
@@ -74,6 +101,10 @@ def from_environment(environ=os.environ):
     found = {key: environ[key] for key in ENV_KEYS if environ.get(key)}
     if "MAIL_PORT" in found:
         found["MAIL_PORT"] = int(found["MAIL_PORT"])
+    if "TRUSTED_PROXIES" in found:
+        found["TRUSTED_PROXIES"] = int(found["TRUSTED_PROXIES"])
+    if "PRIVACY_KEEP_DAYS" in found:
+        found["PRIVACY_KEEP_DAYS"] = int(found["PRIVACY_KEEP_DAYS"])
     for flag in ("MAIL_USE_TLS", "SESSION_COOKIE_SECURE"):
         if flag in found:
             found[flag] = found[flag].lower() in {"1", "true", "yes", "on"}

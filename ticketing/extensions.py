@@ -1,9 +1,11 @@
 """Flask extensions, created unbound and bound in the app factory."""
+import copy
+
+import flask_limiter
 from babel import negotiate_locale
-from flask import current_app, has_request_context, request
+from flask import current_app, has_app_context, has_request_context, request
 from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
-from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -26,6 +28,59 @@ db = SQLAlchemy(
 )
 migrate = Migrate(render_as_batch=True)
 babel = Babel()
+
+
+class _PerApp:
+    """A Limiter attribute kept in the current app's extensions while an app context is active."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __get__(self, limiter, owner=None):
+        if limiter is None:
+            return self
+        state = current_app.extensions.get("limiter_state") if has_app_context() else None
+        if state is not None and self.name in state:
+            return state[self.name]
+        try:
+            return limiter.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(self.name) from None
+
+    def __set__(self, limiter, value):
+        state = current_app.extensions.get("limiter_state") if has_app_context() else None
+        (limiter.__dict__ if state is None else state)[self.name] = value
+
+
+class Limiter(flask_limiter.Limiter):
+    """Flask-Limiter with each app's own storage, key prefix and settings.
+
+    Flask-Limiter keeps them on the extension object: each init_app replaces the storage (two apps
+    in one process, as in the tests, would count in one memory storage) and keeps the first app's
+    key prefix and flags. Here they live in app.extensions["limiter_state"], so that two apps count
+    together only when their RATELIMIT_STORAGE_URI is the same Redis.
+    """
+
+    PER_APP = (
+        "enabled", "_headers_enabled", "_header_mapping", "_retry_after", "_strategy", "_storage_options",
+        "_swallow_errors", "_fail_on_first_breach", "_key_prefix", "_storage", "_limiter", "_storage_dead",
+        "_fallback_storage", "_fallback_limiter", "_in_memory_fallback_enabled",
+        "_Limiter__check_backend_count", "_Limiter__last_check_backend",
+    )
+
+    def init_app(self, app):
+        """Bind to `app` with its own copy of the per-app state, then read its config."""
+        defaults = self.__dict__
+        app.extensions["limiter_state"] = {
+            name: copy.copy(defaults[name]) for name in self.PER_APP if name in defaults
+        }
+        with app.app_context():
+            super().init_app(app)
+
+
+for _name in Limiter.PER_APP:
+    setattr(Limiter, _name, _PerApp(_name))
+
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 login_manager = LoginManager()
 login_manager.login_view = "staff.login"

@@ -12,20 +12,37 @@ outbox = AppGroup("outbox", help="Send the e-mails waiting in the outbox.")
 
 
 def _log_to_console():
-    """Show the sender's log lines (and, with no MAIL_SERVER, the messages) on standard error."""
+    """Show the sender's log lines on standard error (through the app's handler when it has one,
+    see ticketing/logs.py)."""
     logger = logging.getLogger("ticketing.mail")
-    if not logger.handlers:
+    if not logger.hasHandlers():
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
 
 
+def _preview():
+    """In development, show each message kept with no MAIL_SERVER on the console (never logged:
+    it holds the recipient and their private link). None in production."""
+    from .production import is_production
+
+    if is_production(current_app.config):
+        return None
+
+    def show(message, path):
+        text = message.get_body(preferencelist=("plain",))
+        click.echo(f"--- E-mail kept in {path}\nTo: {message['To']}\nSubject: {message['Subject']}\n\n"
+                   f"{text.get_content() if text else ''}\n---", err=True)
+
+    return show
+
+
 def _where():
     config = current_app.config
     if config.get("MAIL_SERVER"):
         return f"SMTP {config['MAIL_SERVER']}:{config['MAIL_PORT']}"
-    return "no MAIL_SERVER: the log and instance/outbox/"
+    return "no MAIL_SERVER: instance/outbox/"
 
 
 def _summary(report):
@@ -40,7 +57,7 @@ def send_command(limit):
     from .services import mailer
 
     _log_to_console()
-    report = mailer.send_due(limit=limit)
+    report = mailer.send_due(limit=limit, preview=_preview())
     click.echo(_summary(report))
     if report.stopped:
         sys.exit(1)
@@ -59,11 +76,12 @@ def run_command(interval):
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     worker = mailer.worker_name()
+    preview = _preview()
     log = logging.getLogger("ticketing.mail")
     log.info("Outbox sender %s started (%s), looking every %ss.", worker, _where(), interval)
     while not stopping.is_set():
         try:
-            report = mailer.send_due(limit=100, worker=worker, stop=stopping.is_set)
+            report = mailer.send_due(limit=100, worker=worker, stop=stopping.is_set, preview=preview)
         except Exception:  # noqa: BLE001: a database that is away for a moment must not end the sender
             log.exception("The outbox could not be read; trying again in %ss.", interval)
             db.session.remove()

@@ -14,6 +14,7 @@ MENU = (
     ("admin.users", _l("Staff")),
     ("admin.audit_log", _l("Audit log")),
     ("admin.outbox", _l("Messages")),
+    ("admin.privacy", _l("Privacy")),
     ("staff.devices", _l("Door devices")),
 )
 
@@ -26,7 +27,7 @@ def require_admin():
         abort(403)
 
 
-from . import announcements, attendees, dashboard, events, exports, imports, outbox, people, printing  # noqa: E402,F401
+from . import announcements, attendees, dashboard, events, exports, imports, outbox, people, printing, privacy  # noqa: E402,F401
 
 
 @bp.app_template_global()

@@ -14,6 +14,7 @@ from ..formerrors import put_errors
 from ..models import Event, Screening
 from ..services import checkin, events as service, posters
 from ..services.event_inputs import time_zones
+from ..urls import local_path
 from . import bp
 from .event_forms import CancelScreeningForm, EventForm, PosterForm, PublishForm, ScreeningForm
 
@@ -109,7 +110,7 @@ def _published_value():
 def _back_to(default):
     """Where a button should return to: the page it was pressed on, if it is a back-office page."""
     target = request.form.get("next", "")
-    if target.startswith("/admin/") and "//" not in target and "\\" not in target:
+    if target.startswith("/admin/") and "//" not in target and local_path(target, None) == target:
         return target
     return default
 

@@ -45,6 +45,9 @@ ACTIONS = {
     "screening.poster_remove": _l("removed a poster"),
     "outbox.retry": _l("asked to send a message again"),
     "outbox.retry_failed": _l("asked to send every failed message again"),
+    "person.export": _l("downloaded a person's data"),
+    "person.erase": _l("erased a person's data"),
+    "privacy.purge": _l("anonymised the attendees of past screenings"),
 }
 SUBJECTS = {
     "users": _l("Staff account"),
@@ -59,7 +62,8 @@ SUBJECTS = {
 # The names of the details an entry records, for people; others show their code with spaces.
 DETAILS = {
     "announcement": _l("announcement"), "attempts": _l("attempts"), "audience": _l("audience"),
-    "changed": _l("changed"), "count": _l("count"), "email": _l("email"), "event_ids": _l("event ids"),
+    "cancelled": _l("cancelled"), "changed": _l("changed"), "checkins": _l("door scans"), "count": _l("count"),
+    "days": _l("days"), "files": _l("files"), "screenings": _l("screenings"), "email": _l("email"), "event_ids": _l("event ids"),
     "events": _l("events"), "fields": _l("fields"),
     "from_screening": _l("from screening"), "held_seats": _l("held seats"), "is_active": _l("is active"),
     "messages": _l("messages"), "name": _l("name"), "password": _l("password"), "poster": _l("poster"),

@@ -13,9 +13,11 @@ from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError
 
 from ..errors import InvalidInputError, NotFoundError, TicketingError
+from ..security import limit_api
 from ..services import accounts
 
 bp = Blueprint("api", __name__)
+limit_api(bp)  # every API request, per device token, staff user or address (API_LIMIT)
 
 # Domain errors that are not "not found" or "bad input" are conflicts with the current state.
 _STATUS = {NotFoundError: 404, InvalidInputError: 422}
@@ -40,15 +42,6 @@ def api_error(status, kind, message, fields=None):
     response = jsonify({"error": {"kind": kind, "message": str(message), "fields": fields or {}}})
     response.status_code = status
     return response
-
-
-def caller_key():
-    """Rate-limit key: the device or the staff user calling."""
-    if g.get("api_device") is not None:
-        return f"device:{g.api_device.id}"
-    if g.get("api_user") is not None:
-        return f"user:{g.api_user.id}"
-    return f"address:{request.remote_addr}"
 
 
 @bp.before_request

@@ -10,10 +10,14 @@ def _json(schema, description):
 
 
 def _errors(*codes):
+    """The error answers `codes`, 429 (every request counts towards the caller's rate limit) and
+    503 (the database cannot be reached for a moment)."""
     names = {400: "Bad request", 401: "Not authenticated", 403: "CSRF token missing or wrong, or not allowed for this account",
              404: "Not found", 409: "Refused in the current state (closed, cancelled, already registered…)",
-             422: "Invalid input; `fields` says which", 429: "Too many requests"}
-    return {str(code): _json(_ref("Error"), names[code]) for code in codes}
+             422: "Invalid input; `fields` says which",
+             429: "Too many requests (kind `rate_limited`): wait `retry_after` seconds, also sent as the Retry-After header",
+             503: "The database cannot be reached for a moment (kind `unavailable`): nothing was saved; retry after the Retry-After header's seconds"}
+    return {str(code): _json(_ref("Error"), names[code]) for code in dict.fromkeys((*codes, 429, 503))}
 
 
 _TIME = {"type": "string", "format": "date-time"}
@@ -31,6 +35,7 @@ SCHEMAS = {
                 "kind": {"type": "string"},
                 "message": {"type": "string"},
                 "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                "retry_after": {"type": "integer", "minimum": 1, "description": "On 429: seconds to wait."},
             },
         }},
     },
@@ -255,7 +260,8 @@ def spec():
             }},
             "/openapi.json": {"get": {
                 "summary": "This document", "security": [],
-                "responses": {"200": {"description": "The OpenAPI document", "content": {"application/json": {}}}},
+                "responses": {"200": {"description": "The OpenAPI document", "content": {"application/json": {}}},
+                              **_errors()},
             }},
         },
         "components": {

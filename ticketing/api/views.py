@@ -3,21 +3,19 @@ import json
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, g, jsonify, request, url_for
+from flask import g, jsonify, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import Forbidden
 
 from ..errors import InvalidInputError
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import CheckIn, Screening, Ticket, utcnow
+from ..security import limit_api_lookups
 from ..services import booking, checkin, guests, tickets
-from . import api_error, bp, caller_key
+from . import api_error, bp
 from .openapi import spec
 
 PACE_MINUTES = 5  # the door's pace is measured over this many minutes
-# Scans and searches look tickets up by code: limited per caller (R4).
-limit_lookups = limiter.limit(lambda: current_app.config["API_LOOKUP_LIMIT"], key_func=caller_key)
-
 
 
 def _json_body():
@@ -119,7 +117,7 @@ def register(screening_id):
 
 
 @bp.post("/checkins")
-@limit_lookups
+@limit_api_lookups
 def check_in():
     """Scan a ticket at a screening's door."""
     body = _json_body()
@@ -182,7 +180,7 @@ def undo(checkin_id):
 
 
 @bp.get("/screenings/<int(max=2147483647):screening_id>/tickets")
-@limit_lookups
+@limit_api_lookups
 def search(screening_id):
     """Find a screening's tickets by name, e-mail or the start of the code."""
     _door_screening(screening_id)

@@ -5,27 +5,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..errors import AlreadyCancelledError, InvalidInputError, NotFoundError, TicketingError
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import Event, Screening
+from ..security import limit_link_lookups, limit_signups
 from ..services import booking, calendar, pdf_tickets, posters, tickets
 from . import bp
 from ..urls import local_path
 from .forms import ConfirmForm, SignupForm
-
-
-def _lookup_limit():
-    return current_app.config["LOOKUP_FAILURE_LIMIT"]
-
-
-def _failed_lookup(response):
-    return response.status_code == 404
-
-
-# Guessing private links is throttled per client address (R4). Only failed look-ups count, so
-# opening one's own link never uses up the limit; but once an address has failed too often, all
-# its look-ups are refused until the window passes (answering hits while refusing misses would
-# let the guessing go on).
-limit_lookups = limiter.limit(_lookup_limit, deduct_when=_failed_lookup)
 
 
 @bp.route("/language/<code>")
@@ -53,6 +39,8 @@ def index():
 @bp.route("/e/<slug>")
 def event(slug):
     """Show a festival's screenings with their seats and sign-up state."""
+    if "\x00" in slug:  # no slug holds one, and PostgreSQL refuses it in a query
+        abort(404)
     festival = db.first_or_404(sa.select(Event).where(Event.slug == slug, Event.is_published))
     screenings = db.session.scalars(
         sa.select(Screening)
@@ -67,6 +55,7 @@ def event(slug):
 
 
 @bp.route("/screenings/<int(max=2147483647):screening_id>", methods=["GET", "POST"])
+@limit_signups
 def screening(screening_id):
     """Show a screening and its sign-up form; book on a valid submission."""
     form = SignupForm()
@@ -137,7 +126,7 @@ def _registration_or_404(secret):
 
 
 @bp.route("/r/<secret>")
-@limit_lookups
+@limit_link_lookups
 def registration(secret):
     """The self-service page: the ticket, the waiting-list place, a way to cancel."""
     found = _registration_or_404(secret)
@@ -156,7 +145,7 @@ def registration(secret):
 
 
 @bp.route("/r/<secret>/ticket.png")
-@limit_lookups
+@limit_link_lookups
 def ticket_png(secret):
     """Download the ticket's QR code as a PNG image."""
     found = _registration_or_404(secret)
@@ -172,7 +161,7 @@ def ticket_png(secret):
 
 
 @bp.route("/r/<secret>/ticket.pdf")
-@limit_lookups
+@limit_link_lookups
 def ticket_pdf(secret):
     """Download the ticket as a one-page PDF, to keep on a phone or print."""
     found = _registration_or_404(secret)
@@ -189,7 +178,7 @@ def ticket_pdf(secret):
 
 
 @bp.route("/r/<secret>/calendar.ics")
-@limit_lookups
+@limit_link_lookups
 def ticket_ics(secret):
     """Download the registration's screening as a calendar file (.ics)."""
     found = _registration_or_404(secret)
@@ -203,7 +192,7 @@ def ticket_ics(secret):
 
 
 @bp.route("/r/<secret>/cancel", methods=["GET", "POST"])
-@limit_lookups
+@limit_link_lookups
 def cancel(secret):
     """Ask for confirmation, then cancel the registration."""
     found = _registration_or_404(secret)

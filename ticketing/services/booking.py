@@ -324,7 +324,8 @@ def waitlist_position(registration):
 
 def find_by_secret(secret):
     """Return the registration behind a self-service link, or raise NotFoundError."""
-    if not isinstance(secret, str) or not 16 <= len(secret) <= 64:
+    # A NUL cannot be in a link we made, and PostgreSQL refuses it in a query (an error, not a miss).
+    if not isinstance(secret, str) or not 16 <= len(secret) <= 64 or "\x00" in secret:
         raise NotFoundError()
     registration = db.session.execute(
         sa.select(Registration).where(Registration.secret == secret)

@@ -35,7 +35,9 @@ def clean_name(raw):
             _("Your name contains control or invisible characters. Please type it again.")
         )
     name = " ".join(unicodedata.normalize("NFC", text).split())
-    if len(name) > NAME_MAX:
+    # The casefolded copy kept for search holds at most twice as many: a few letters fold into
+    # three (a 200-letter name of "ﬃ" folds into 600), which PostgreSQL refused with an error.
+    if len(name) > NAME_MAX or len(name.casefold()) > 2 * NAME_MAX:
         raise ValueError(_("Please shorten your name to at most %(n)d characters.", n=NAME_MAX))
     return name
 

@@ -221,10 +221,16 @@ class SMTPTransport:
 
 
 class FolderTransport:
-    """With no MAIL_SERVER: each message goes to the log and to instance/outbox/<id>.eml."""
+    """With no MAIL_SERVER: each message goes to instance/outbox/<id>.eml, and its path to the log.
 
-    def __init__(self, folder):
+    The log never holds the recipient or the text (no personal data in logs). `preview(message,
+    path)`, when given, shows the message itself: `flask outbox` passes one in development, the
+    developer's console standing in for a mailbox.
+    """
+
+    def __init__(self, folder, preview=None):
         self.folder = Path(folder)
+        self.preview = preview
 
     def send(self, message, outbox_id):
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -232,20 +238,20 @@ class FolderTransport:
         partial = path.with_suffix(".eml.partial")
         partial.write_bytes(message.as_bytes())
         partial.replace(path)  # a reader never sees half a file
-        text = message.get_body(preferencelist=("plain",))
-        log.info("E-mail not sent (no MAIL_SERVER set), kept in %s\nTo: %s\nSubject: %s\n\n%s",
-                 path, message["To"], message["Subject"], text.get_content() if text else "")
+        log.info("E-mail %s not sent (no MAIL_SERVER set): kept in %s", outbox_id, path)
+        if self.preview:
+            self.preview(message, path)
 
     def close(self):
         pass
 
 
-def transport():
+def transport(preview=None):
     """The SMTP server of MAIL_SERVER, or the folder instance/outbox/ when none is set."""
     config = current_app.config
     if config.get("MAIL_SERVER"):
         return SMTPTransport(config)
-    return FolderTransport(Path(current_app.instance_path) / "outbox")
+    return FolderTransport(Path(current_app.instance_path) / "outbox", preview)
 
 
 def _load(registration_id):
@@ -256,17 +262,18 @@ def _load(registration_id):
     ).one()
 
 
-def send_due(limit=100, now=None, worker=None, stop=None):
+def send_due(limit=100, now=None, worker=None, stop=None, preview=None):
     """Send up to `limit` due messages, one claim at a time; return a SendReport.
 
     `now` fixes the clock (tests); by default each step reads it. `stop()`, if given, is asked
     before each claim: a sender told to stop finishes the message in hand, then returns. A message about a screening
     that has begun is given up unsent. When the SMTP server cannot be reached, the message in
-    hand is failed (with back-off) and the pass stops: the others wait untouched.
+    hand is failed (with back-off) and the pass stops: the others wait untouched. With no
+    MAIL_SERVER, `preview(message, path)` is shown each message kept (FolderTransport).
     """
     worker = worker or worker_name()
     report = SendReport()
-    sender = transport()
+    sender = transport(preview)
     try:
         while report.tried < limit and not (stop and stop()):
             claim = claim_one(worker, now)
@@ -289,7 +296,9 @@ def send_due(limit=100, now=None, worker=None, stop=None):
                 break
             except Exception as error:  # noqa: BLE001: any failure is the message's, recorded
                 db.session.rollback()
-                log.warning("E-mail %s (%s) to %s failed: %s", claim.id, claim.kind, claim.recipient, describe(error))
+                # By id, kind and the error's type: never the address, nor the error's text, which
+                # may hold it (no personal data in logs); the organizers' page shows last_error.
+                log.warning("E-mail %s (%s) failed: %s", claim.id, claim.kind, type(error).__name__)
                 _count(report, mark_failed(claim, describe(error), now))
                 continue
             mark_sent(claim, now)

@@ -4,14 +4,15 @@ from functools import wraps
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import InvalidInputError, NoSeatsError, NotFoundError, ScreeningCancelledError
-from ..extensions import db, limiter, login_manager
+from ..extensions import db, login_manager
 from ..formerrors import put_errors
 from ..models import Device, Registration, RegistrationSource, Screening, User
+from ..security import limit_door_scans, limit_logins
 from ..services import accounts, checkin, guests
 from ..urls import local_path
 from . import bp
@@ -48,12 +49,8 @@ def load_user(user_id):
     return user
 
 
-def _login_limit():
-    return current_app.config["LOGIN_LIMIT"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limit_logins
 def login():
     """Log a staff member in."""
     form = LoginForm()
@@ -97,6 +94,7 @@ def home():
 
 @bp.route("/door/<int(max=2147483647):screening_id>", methods=["GET", "POST"])
 @login_required
+@limit_door_scans
 def door(screening_id):
     """The door page of one screening; without JavaScript the form scans by a plain POST."""
     shown = db.get_or_404(Screening, screening_id)
@@ -114,13 +112,15 @@ def door(screening_id):
             except InvalidInputError as failure:
                 error = " ".join(failure.fields.values())
     form.code.data = ""
-    return _door_page(shown, form=form, verdict=verdict, error=error, walkin=_shown_walkin(shown))
+    # A refused scan (an expired form) answers 422, like every other refused form.
+    return _door_page(shown, status=422 if error else 200, form=form, verdict=verdict, error=error,
+                      walkin=_shown_walkin(shown))
 
 
 def _shown_walkin(shown):
     """The walk-in just added by the form without JavaScript (?walkin=<id>), shown as the verdict."""
     raw = request.args.get("walkin", "")
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10 and int(raw) < 2**31):  # PostgreSQL's integer
         return None
     registration = db.session.get(Registration, int(raw))
     if registration is None or registration.screening_id != shown.id or registration.source != RegistrationSource.WALKIN.value:

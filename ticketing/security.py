@@ -1,0 +1,166 @@
+"""Security on every answer: response headers, cookies, the proxy in front, and the rate limits.
+
+Every limit is here, read from the config at each request (instance/config.py may change them);
+the views only put the decorators on. Counters live in RATELIMIT_STORAGE_URI: memory:// counts
+per process, redis://... is shared by every process and host.
+"""
+import hashlib
+import hmac
+import math
+import time
+
+from flask import current_app, request
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .extensions import limiter
+
+# No inline script or style on any page: code and styles come from /static and /staff/vendor,
+# data for scripts from <script type="application/json"> blocks (never executed).
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data: blob:",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+# The door's QR decoder (zxing-wasm) compiles WebAssembly, which needs 'wasm-unsafe-eval'
+# (Chromium refuses the module without it): only the door page gets it.
+WASM_ENDPOINTS = {"staff.door"}
+PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
+
+
+def content_security_policy(wasm=False):
+    """Return the Content-Security-Policy header value (with WebAssembly for the door page)."""
+    directives = dict(CSP)
+    if wasm:
+        directives["script-src"] += " 'wasm-unsafe-eval'"
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+POLICY = content_security_policy()
+DOOR_POLICY = content_security_policy(wasm=True)
+
+
+def add_headers(response):
+    """Put the security headers on `response` (pages, API, static files and errors alike)."""
+    headers = response.headers
+    headers["Content-Security-Policy"] = DOOR_POLICY if request.endpoint in WASM_ENDPOINTS else POLICY
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"  # frame-ancestors, for browsers that predate it
+    # Private links (/r/<secret>) never leave in a Referer: other sites get none from any page,
+    # and the private pages send none at all.
+    headers["Referrer-Policy"] = "no-referrer" if request.path.startswith("/r/") else "same-origin"
+    headers["Permissions-Policy"] = PERMISSIONS_POLICY
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.is_secure and current_app.config["HSTS_MAX_AGE"]:
+        headers["Strict-Transport-Security"] = f"max-age={int(current_app.config['HSTS_MAX_AGE'])}"
+    return response
+
+
+def register(app):
+    """Trust the configured proxies, secure the cookies, add the headers to every response."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        # The proxy's X-Forwarded-For gives the client's address (rate limits), X-Forwarded-Proto
+        # says https (request.is_secure: HSTS). Only headers that the proxy sets are trusted.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", secure)
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    app.after_request(add_headers)
+
+
+# Rate limit keys ------------------------------------------------------------------------------
+
+def _setting(name):
+    return lambda: current_app.config[name]
+
+
+def _submitted_email():
+    return (request.form.get("email") or "").strip().casefold()
+
+
+def email_key():
+    """The submitted e-mail address, as a keyed hash: no address is written to the counters."""
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret if isinstance(secret, bytes) else str(secret).encode()
+    digest = hmac.new(secret, _submitted_email().encode(), hashlib.sha256).hexdigest()
+    return "email:" + digest[:32]
+
+
+def caller_key():
+    """The API caller: its device token (hashed), else its staff user, else its address.
+
+    Works before the API has authenticated the caller (a blueprint-wide limit runs first).
+    """
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
+    return staff_key()
+
+
+def staff_key():
+    """The logged-in staff user, else the client's address."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return "address:" + (get_remote_address() or "")
+
+
+def _failed_lookup(response):
+    return response.status_code == 404
+
+
+def _failed_login(response):
+    return response.status_code == 422
+
+
+# The limits ------------------------------------------------------------------------------------
+
+# Sign-up submissions per client address, and per e-mail address (someone hammering one address
+# from many places). Only POSTs count; a form without an e-mail address is not counted per address.
+_signups_per_address = limiter.limit(_setting("SIGNUP_LIMIT"), methods=["POST"])
+_signups_per_email = limiter.limit(
+    _setting("SIGNUP_EMAIL_LIMIT"), key_func=email_key, methods=["POST"],
+    exempt_when=lambda: not _submitted_email(),
+)
+
+
+def limit_signups(view):
+    """Limit a sign-up view's submissions per client address and per e-mail address."""
+    return _signups_per_address(_signups_per_email(view))
+
+
+# Guessing private links is throttled per client address (R4). Only failed look-ups count, so
+# opening one's own link never uses up the limit; but once an address has failed too often, all
+# its look-ups are refused until the window passes (answering hits while refusing misses would
+# let the guessing go on). Every /r/ route shares the one budget: not one budget per route.
+limit_link_lookups = limiter.shared_limit(
+    _setting("LOOKUP_FAILURE_LIMIT"), scope="private-links", deduct_when=_failed_lookup)
+
+# Failed logins per client address: volunteers logging in together from one venue do not count.
+limit_logins = limiter.limit(_setting("LOGIN_LIMIT"), methods=["POST"], deduct_when=_failed_login)
+
+# Look-ups by ticket code (R4), per caller, one budget shared by the API's scans and searches
+# and the door's scan form (without JavaScript): a staff user's key is the same in both.
+# On the API it comes on top of the limit on every request (override_defaults=False keeps the
+# blueprint-wide limit on these routes too).
+limit_api_lookups = limiter.shared_limit(
+    _setting("API_LOOKUP_LIMIT"), scope="ticket-lookups", key_func=caller_key, override_defaults=False)
+limit_door_scans = limiter.shared_limit(
+    _setting("API_LOOKUP_LIMIT"), scope="ticket-lookups", key_func=staff_key, methods=["POST"])
+limit_api = limiter.limit(_setting("API_LIMIT"), key_func=caller_key)  # applied to the API blueprint
+
+
+def retry_after():
+    """Seconds until the limit that refused this request lets it through again (at least 1)."""
+    breached = limiter.current_limit
+    if breached is None:
+        return 60
+    return max(1, math.ceil(breached.window[0] - time.time()))

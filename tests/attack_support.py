@@ -24,6 +24,9 @@ from ticketing.models import (
 )
 
 PASSWORD = "a long enough secret"
+# The smallest GIF: one white pixel (a poster that Pillow reads).
+GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
+       b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 
 # Hypothesis: a fixed, derandomized run for CI (the same examples every time, no example
 # database written to the work tree); TICKETING_FUZZ=explore draws new random examples, many more.
@@ -319,14 +322,17 @@ _CODE = re.compile(r"[A-Z2-7]{26}")
 ANONYMISED = "Anonymised"  # services.privacy.ANONYMISED_NAME: the name left when a person is erased
 
 
-def rule_violations(app):
-    """Every broken rule of the stored data, as readable lines (empty: all is well)."""
+def _text_violations(session):
+    """The text rules, reading each table once."""
     found = []
-    with app.app_context():
-        session = db.session
-        for model, column, longest, required, multiline in TEXT_RULES:
-            for row_id, value in session.execute(sa.select(model.id, getattr(model, column))):
-                where = f"{model.__tablename__}.{column} of row {row_id}"
+    by_model = {}
+    for model, column, longest, required, multiline in TEXT_RULES:
+        by_model.setdefault(model, []).append((column, longest, required, multiline))
+    for model, rules in by_model.items():
+        columns = [getattr(model, column) for column, *_rest in rules]
+        for row in session.execute(sa.select(model.id, *columns)):
+            for (column, longest, required, multiline), value in zip(rules, row[1:]):
+                where = f"{model.__tablename__}.{column} of row {row[0]}"
                 if value is None:
                     if column != "email_normalized":
                         found.append(f"{where} is NULL")
@@ -339,17 +345,28 @@ def rule_violations(app):
                 bad = garbage(value, multiline, replacement_ok=column == "scanned_code")
                 if bad is not None:
                     found.append(f"{where} holds {bad!r}: {value[:80]!r}")
-        for row in session.execute(sa.select(Registration.id, Registration.name, Registration.email,
-                                             Registration.source)):
-            erased = row.email == "" and row.name == ANONYMISED  # a person's data erased on request
-            if row.source == "public" and "@" not in row.email and not erased:
-                found.append(f"public registration {row.id} has no e-mail address: {row.email!r}")
-        screenings = {s.id: s for s in session.scalars(sa.select(Screening))}
-        registrations = session.scalars(sa.select(Registration).order_by(Registration.id)).all()
-        tickets = {t.registration_id: t for t in session.scalars(sa.select(Ticket))}
+    return found
+
+
+def rule_violations(app):
+    """Every broken rule of the stored data, as readable lines (empty: all is well)."""
+    with app.app_context():
+        session = db.session
+        found = _text_violations(session)
+        r, t, sc = Registration.__table__.c, Ticket.__table__.c, Screening.__table__.c
+        screenings = {row.id: row for row in session.execute(
+            sa.select(sc.id, sc.capacity, sc.seats_taken, sc.seats_held, sc.max_seats, sc.is_cancelled))}
+        registrations = session.execute(
+            sa.select(r.id, r.screening_id, r.name, r.email, r.email_normalized, r.source, r.status, r.seats)
+            .order_by(r.id)).all()
+        tickets = {row.registration_id: row for row in session.execute(
+            sa.select(t.id, t.registration_id, t.code, t.seats, t.admitted))}
         taken = {sid: 0 for sid in screenings}
         for registration in registrations:
             screening = screenings[registration.screening_id]
+            erased = registration.email == "" and registration.name == ANONYMISED  # erased on request
+            if registration.source == "public" and "@" not in registration.email and not erased:
+                found.append(f"public registration {registration.id} has no e-mail address: {registration.email!r}")
             ticket = tickets.get(registration.id)
             if ticket is None:
                 found.append(f"registration {registration.id} ({registration.status}) has no ticket")
@@ -375,11 +392,11 @@ def rule_violations(app):
             if screening.seats_taken + screening.seats_held > screening.capacity or screening.seats_held < 0:
                 found.append(f"screening {sid}: {screening.seats_taken} taken + {screening.seats_held} held "
                              f"> capacity {screening.capacity}")
-            if not 1 <= screening.max_seats:
+            if screening.max_seats < 1:
                 found.append(f"screening {sid} allows {screening.max_seats} seats per person")
             free = screening.capacity - screening.seats_taken - screening.seats_held
-            fits = [r.id for r in registrations
-                    if r.screening_id == sid and r.status == "waitlisted" and r.seats <= free]
+            fits = [reg.id for reg in registrations
+                    if reg.screening_id == sid and reg.status == "waitlisted" and reg.seats <= free]
             if fits and not screening.is_cancelled:
                 found.append(f"screening {sid} has {free} free seats while waiting registrations {fits} fit")
         active = {}

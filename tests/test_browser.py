@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from browser_support import assert_accessible_on_a_phone
 from ticketing.extensions import db
@@ -41,13 +42,13 @@ def test_register_and_the_qr_on_screen_decodes_to_the_ticket_code(live, page, tm
     app, base = live
     register(page, base)
     page.wait_for_url(re.compile(r"/r/"))
-    assert page.get_by_text("You are registered").is_visible()
-    assert page.get_by_text("Admits 2 people").is_visible()
+    expect(page.get_by_text("You are registered")).to_be_visible()
+    expect(page.get_by_text("Admits 2 people")).to_be_visible()
     shot = page.screenshot(full_page=True, path=str(tmp_path / "ticket.png"))
     with app.app_context():
         code = db.session.scalar(sa.select(Ticket.code).join(Registration).where(Registration.email == "alia@example.org"))
     assert decode_qr(shot) == [code]
-    assert page.get_by_text(f"{code[:4]}-{code[4:8]}").is_visible()
+    expect(page.get_by_text(f"{code[:4]}-{code[4:8]}")).to_be_visible()
 
 
 def test_png_download_decodes_to_the_ticket_code(live, page):
@@ -70,7 +71,7 @@ def test_the_whole_journey_works_without_javascript(live, browser):
     page.wait_for_url(re.compile(r"/r/"))
     page.get_by_role("link", name=re.compile("Cancel")).click()
     page.get_by_role("button", name="Yes, cancel my registration").click()
-    assert page.get_by_role("heading", name="Registration cancelled").is_visible()
+    expect(page.get_by_role("heading", name="Registration cancelled")).to_be_visible()
     context.close()
     with app.app_context():
         assert db.session.scalar(sa.select(Registration.status).where(Registration.email == "nojs@example.org")) == "cancelled"

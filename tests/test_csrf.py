@@ -14,10 +14,9 @@ from types import SimpleNamespace
 import pytest
 
 from attack_support import (
-    PASSWORD, STATE_CHANGING, build_world, changed_tables, default_arguments, fill, logged_in, routes,
+    GIF, PASSWORD, STATE_CHANGING, build_world, changed_tables, default_arguments, fill, logged_in, routes,
     snapshot,
 )
-from test_fuzz import _GIF
 from ticketing.extensions import db
 from ticketing.models import OutboxMessage, utcnow
 
@@ -51,7 +50,7 @@ def cases(world):
         "admin.screening_edit": ("admin", {**SCREENING, "title": "Renamed film", "capacity": "35", "max_seats": "4"}),
         "admin.screening_publish": ("admin", {"value": "0"}),
         "admin.screening_cancel": ("admin", {}),
-        "admin.screening_poster": ("admin", {"poster": (_GIF, "poster.gif"), "upload": "Upload the poster"}),
+        "admin.screening_poster": ("admin", {"poster": (GIF, "poster.gif"), "upload": "Upload the poster"}),
         "admin.registration_resend": ("admin", {}),
         "admin.registration_cancel": ("admin", {}),
         "admin.registration_move": ("admin", {"to_screening": str(world.other_screening_id)}),

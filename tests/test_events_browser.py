@@ -5,6 +5,7 @@ Run alone with the Chromium lock: flock /tmp/chromium.lock .venv/bin/python -m p
 import re
 
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from browser_support import assert_accessible_on_a_phone
 from ticketing.extensions import db
@@ -33,7 +34,7 @@ def test_an_organizer_sets_up_a_screening_and_the_public_sees_it(live, page):
     page.get_by_label("Time zone").fill("Europe/Brussels")
     page.get_by_label("Venue").fill("Cinema Nova")
     page.get_by_role("button", name="Save the event").click()
-    assert page.get_by_text("The event Kazakh Film Week is created").is_visible()
+    expect(page.get_by_text("The event Kazakh Film Week is created")).to_be_visible()
 
     page.get_by_role("link", name="Add a screening").first.click()
     page.get_by_label("Title", exact=True).fill("Baqyt Qushağynda")
@@ -41,13 +42,13 @@ def test_an_organizer_sets_up_a_screening_and_the_public_sees_it(live, page):
     page.get_by_label("Capacity").fill("80")
     page.get_by_label("Published: shown on the public pages").check()
     page.get_by_role("button", name="Save the screening").click()
-    assert page.get_by_text("The screening Baqyt Qushağynda is saved").is_visible()
+    expect(page.get_by_text("The screening Baqyt Qushağynda is saved")).to_be_visible()
 
     page.get_by_role("button", name="Publish Kazakh Film Week").click()
-    assert page.get_by_text("Kazakh Film Week is published").is_visible()
+    expect(page.get_by_text("Kazakh Film Week is published")).to_be_visible()
 
     page.goto(base + "/e/kazakh-film-week")
-    assert page.get_by_role("heading", name="Baqyt Qushağynda").is_visible()
+    expect(page.get_by_role("heading", name="Baqyt Qushağynda")).to_be_visible()
     shown = page.locator(".when time").first.inner_text()
     assert re.search(r"May 1, 2030|1 May 2030", shown) and re.search(r"7:30\s?PM|19:30", shown), shown
     with app.app_context():
@@ -64,5 +65,5 @@ def test_the_screening_form_is_accessible_on_a_phone(live, page):
     page.goto(f"{base}/admin/events/{event_id}/screenings/new")
     assert_accessible_on_a_phone(page, "new screening form")
     page.get_by_role("button", name="Save the screening").click()  # empty: errors by the fields
-    assert page.get_by_text("The title is required.").is_visible()
+    expect(page.get_by_text("The title is required.")).to_be_visible()
     assert_accessible_on_a_phone(page, "screening form with errors")

@@ -10,14 +10,12 @@
   find nothing, while every real one is found by the same look-ups.
 """
 import base64
-import math
 import os
 import random
 import re
 import secrets
 import uuid
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa

@@ -3,6 +3,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from browser_support import assert_accessible_on_a_phone
 from ticketing.extensions import db
@@ -40,12 +41,12 @@ def test_organizer_imports_ten_guests_and_sees_them_in_the_list(organizer):
     page.get_by_label("Guest list (CSV file)").set_input_files(str(csv_file))
     page.get_by_role("button", name="Upload and check").click()
     page.wait_for_url(re.compile(r"/admin/screenings/1/import/[\w-]+$"))
-    assert page.get_by_text("The list is ready: 10 guests will be added.").is_visible()
-    assert page.get_by_role("cell", name="Әлия Ахметова").is_visible()
+    expect(page.get_by_text("The list is ready: 10 guests will be added.")).to_be_visible()
+    expect(page.get_by_role("cell", name="Әлия Ахметова")).to_be_visible()
     assert_accessible_on_a_phone(page, "import preview")
     page.get_by_role("button", name="Confirm and add the guests").click()
     page.wait_for_url(re.compile(r"/admin/screenings/1/attendees\?"))
-    assert page.get_by_text("10 guests added.").is_visible()
+    expect(page.get_by_text("10 guests added.")).to_be_visible()
     listed = page.locator("table.attendees tbody tr td:first-child a").all_inner_texts()
     assert sorted(listed) == sorted(GUESTS)
     with app.app_context():

@@ -6,6 +6,7 @@ import io
 import re
 
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from ticketing.extensions import db
 from ticketing.models import Event, Registration, Screening
@@ -46,7 +47,7 @@ def test_an_organizer_sets_up_a_festival_imports_guests_follows_and_exports(live
         page.get_by_label("Capacity").fill("40")
         page.get_by_label("Published: shown on the public pages").check()
         page.get_by_role("button", name="Save the screening").click()
-        assert page.get_by_text(f"The screening {title} is saved").is_visible()
+        expect(page.get_by_text(f"The screening {title} is saved")).to_be_visible()
     page.get_by_role("button", name="Publish Kazakh Film Days 2030").click()
     with app.app_context():
         event = db.session.scalar(sa.select(Event).where(Event.slug == "kazakh-film-days-2030"))
@@ -71,7 +72,7 @@ def test_an_organizer_sets_up_a_festival_imports_guests_follows_and_exports(live
     page.get_by_label("Guest list (CSV file)").set_input_files(str(csv_file))
     page.get_by_role("button", name="Upload and check").click()
     page.get_by_role("button", name="Confirm and add the guests").click()
-    assert page.get_by_text("10 guests added.").is_visible()
+    expect(page.get_by_text("10 guests added.")).to_be_visible()
 
     # The dashboard counts the sign-up and the guests.
     page.get_by_role("navigation", name="Back office").get_by_role("link", name="Dashboard").click()

@@ -16,8 +16,8 @@ from .announcement_forms import AnnouncementForm
 
 
 def _audience_choices(counts):
-    reached_confirmed, _missed = counts["confirmed"]
-    reached_active, _missed = counts["active"]
+    """The two groups, each with how many of them an e-mail reaches."""
+    reached_confirmed, reached_active = counts["confirmed"][0], counts["active"][0]
     return [
         ("confirmed", ngettext("People with a seat (%(num)d with an e-mail address)",
                                "People with a seat (%(num)d with an e-mail address)", reached_confirmed)),

@@ -1,5 +1,4 @@
 import logging
-from logging.config import fileConfig
 
 from flask import current_app
 
@@ -9,9 +8,10 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# The app has set up logging (ticketing/logs.py: one handler, every line redacted); alembic's
+# progress lines go through it. Loading alembic.ini's logging section here (fileConfig) would add
+# a second handler on the root logger that writes every record unredacted.
+logging.getLogger("alembic").setLevel(logging.INFO)
 logger = logging.getLogger('alembic.env')
 
 

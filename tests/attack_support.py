@@ -234,7 +234,7 @@ def default_arguments(world, endpoint):
         "event_id": world.event_id, "screening_id": world.screening_id, "registration_id": world.registration_id,
         "user_id": world.door_id, "device_id": world.device_id, "outbox_id": world.outbox_id,
         "checkin_id": world.checkin_id, "secret": world.secret, "token": world.import_token, "slug": "fest",
-        "code": "fr", "fmt": "csv", "name": "missing.jpg",
+        "code": "fr", "fmt": "csv", "name": "missing.jpg", "size": 192,
     }
     if endpoint == "staff.vendor":
         values["name"] = "zxing-reader.js"

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
+from jinja2 import BytecodeCache
 
 from ticketing import create_app
 from ticketing.extensions import db
@@ -18,11 +19,43 @@ from ticketing.models import Event, Screening, utcnow
 
 ADMIN_PASSWORD = "a long enough secret"
 
-pytest_plugins = ["browser_support"]  # browser fixtures, registered once for the whole run
+pytest_plugins = ["browser_support", "log_privacy"]  # browser fixtures; the check that no log line holds personal data
 
 PG_SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("TICKETING_REQUIRE_POSTGRES") == "1"
-TABLES = ("checkins", "outbox", "tickets", "registrations", "screenings", "events", "users", "devices")
+# Every table of the app, children first: emptied with DELETE, then the ids start again at 1.
+# (TRUNCATE took about 180 ms a test on this machine, these DELETEs about 40 ms, connection included.)
+EMPTY_POSTGRES = "".join(f"DELETE FROM {table.name};" for table in reversed(db.metadata.sorted_tables)) + """
+DO $$ DECLARE s record; BEGIN
+  FOR s IN SELECT schemaname, sequencename FROM pg_sequences WHERE schemaname = current_schema() LOOP
+    EXECUTE format('ALTER SEQUENCE %I.%I RESTART', s.schemaname, s.sequencename);
+  END LOOP;
+END $$;"""
+
+
+def empty_postgres(url):
+    """Empty the PostgreSQL test database `url` (migrated once) for the next test."""
+    with psycopg.connect(url) as conn:
+        conn.execute(EMPTY_POSTGRES)
+
+
+class SharedTemplateCache(BytecodeCache):
+    """Jinja's compiled templates kept in memory for the whole run: each test builds its own app,
+    and compiling every template again for each was a good part of a short test's time. (Jinja
+    keys each entry by the template's name and a checksum of its source.)"""
+
+    def __init__(self):
+        self.entries = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.entries:
+            bucket.bytecode_from_string(self.entries[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.entries[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = SharedTemplateCache()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -52,7 +85,9 @@ def make_test_app(database_url, instance_path, **overrides):
         "RATELIMIT_STORAGE_URI": "memory://",
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
+    return app
 
 
 def _migrate(database_url, instance_path):
@@ -108,8 +143,7 @@ def database_url(request, tmp_path):
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgres_url")
-    with psycopg.connect(url) as conn:
-        conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    empty_postgres(url)
     return url
 
 

@@ -1,6 +1,7 @@
 """A real SMTP server for the tests (aiosmtpd on 127.0.0.1), and how to read what it receives."""
 import email
 import email.policy
+import logging
 import threading
 
 from aiosmtpd.controller import Controller
@@ -33,7 +34,16 @@ class Inbox:
 
 
 class SMTPServer(Controller):
-    """aiosmtpd's Controller on port 0: it learns its port before checking that it answers."""
+    """aiosmtpd's Controller on port 0: it learns its port before checking that it answers.
+
+    It stands for the outside mail server, whose own log (aiosmtpd's "mail.log", every command
+    and line of each message at DEBUG) names recipients as any mail server's does: it is kept to
+    warnings, so that the suite's logs (tests/log_privacy.py) are the app's.
+    """
+
+    def __init__(self, *args, **kwargs):
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
+        super().__init__(*args, **kwargs)
 
     def _trigger_server(self):
         self.port = self.server.sockets[0].getsockname()[1]

@@ -44,6 +44,11 @@ def run_jobs(database_url, instance_path, jobs, threads, start):
                     elif kind == "checkin":
                         verdict = checkin.check_in(*args)
                         outcome = f"{verdict.result}:{verdict.admitted_now}"
+                    elif kind == "sync":  # a scan a device decided offline: code, screening, scan id, time, seats
+                        code, screening_id, scan_id, scanned_at, seats = args
+                        verdict = checkin.check_in(code, screening_id, scan_id=scan_id, scanned_at=scanned_at,
+                                                   offline=checkin.Offline("admitted", "", seats))
+                        outcome = f"{verdict.result}:{verdict.admitted_now}:{verdict.conflict}:{verdict.checkin_id}"
                     else:
                         booking.cancel(*args)
                         outcome = "cancelled"

@@ -115,7 +115,7 @@ def test_event_export_spans_its_screenings(admin, festival):
 
 def test_checkins_export_has_every_scan_and_its_result(admin, festival):
     table = read_csv(admin.get(f"/admin/events/{festival['event']}/export.csv?what=checkins").get_data())
-    assert table[0][0] == "Scanned at (Europe/Brussels)" and len(table[0]) == 9
+    assert table[0][0] == "Scanned at (Europe/Brussels)" and len(table[0]) == 11
     results = [(row[3], row[4], row[5], row[6]) for row in table[1:]]
     assert results == [
         ("Zoë", "admitted", "", "2"),

@@ -197,7 +197,18 @@ def targets(world):
                                          examples=30),
         ("api.check_in", "POST"): Target("api", json={
             "code": codes(world), "screening": st.one_of(st.just(world.screening_id), st.integers()),
-            "seats": st.one_of(st.integers(-3, 5), SEATS)}, examples=30),
+            "seats": st.one_of(st.integers(-3, 5), SEATS),
+            # What a door device sends after an offline spell (null: not sent).
+            "scan_id": st.one_of(st.none(), st.uuids().map(str), text()),
+            "scanned_at": st.one_of(st.none(), st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()), text()),
+            "offline": st.one_of(st.none(), text(), st.fixed_dictionaries({
+                "result": st.sampled_from(["admitted", "already_checked_in", "not_valid", "", "x"]),
+                "reason": st.one_of(st.sampled_from(["", "all_in", "unknown_code", "cancelled"]), text()),
+                "seats": st.one_of(st.integers(-2, 5), SEATS)}))}, examples=40),
+        ("api.door_copy", "GET"): Target("api"),
+        ("staff.manifest", "GET"): Target("anonymous"),
+        ("staff.door_icon", "GET"): Target("anonymous"),
+        ("staff.door_service_worker", "GET"): Target("anonymous"),
         ("api.walk_in", "POST"): Target("api", json={"name": nasty_text(), "seats": SEATS}, examples=30),
         ("api.undo", "POST"): Target("api", json={"reason": nasty_text()}),
         ("api.search", "GET"): Target("api", query={"q": st.one_of(codes(world), text())}, examples=30),

@@ -178,6 +178,16 @@ def test_a_refused_recipient_is_recorded_with_the_servers_words(app, inbox, make
     assert row.sent_at is None and row.next_attempt_at > utcnow()
 
 
+def test_an_address_in_the_servers_words_is_not_stored(app, inbox, make_screening):
+    """The row's recipient says whose message it is; an erasure running meanwhile clears that,
+    and the error text must not bring the address back."""
+    book(app, make_screening())
+    inbox.answer = "550 5.1.1 <ana.private@example.org>: Recipient address rejected"
+    send(app)
+    [row] = outbox_rows(app)
+    assert row.last_error == "550 5.1.1 <<address>>: Recipient address rejected"
+
+
 def test_an_unreachable_server_stops_the_pass_and_leaves_the_rest_waiting(app, inbox, make_screening):
     sid = make_screening()
     for n in range(3):

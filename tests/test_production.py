@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import sqlite3
 import subprocess
 import threading
@@ -19,11 +20,13 @@ import httpx
 import psycopg
 import pytest
 
-from conftest import TABLES, make_test_app
+from conftest import empty_postgres, make_test_app
 from gunicorn_support import BIN, Gunicorn, base_environment, closed_port, json_lines
+from log_privacy import remember
 from pages import hidden
 from ticketing import create_app
 from ticketing.config import ENV_KEYS
+from ticketing.database import engine_options
 from ticketing.production import UnsafeSettingsError
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -34,6 +37,7 @@ SAFE = {  # a production configuration that passes the checks
     "SECRET_KEY": SECRET_KEY,
     "PUBLIC_URL": "https://tickets.example.org",
     "SESSION_COOKIE_SECURE": True,
+    "TRUSTED_PROXIES": 1,  # https: a proxy serves it in front of gunicorn
     "RATELIMIT_STORAGE_URI": "memory://",
 }
 PEOPLE = [(f"Wiktoria Prodtest-{n}", f"wiktoria.prodtest{n}@example.org") for n in range(6)]
@@ -58,6 +62,7 @@ UNSAFE = {
     "default public url": ({"PUBLIC_URL": "http://127.0.0.1:5000"}, "PUBLIC_URL is left at its default"),
     "public url not http": ({"PUBLIC_URL": "tickets.example.org"}, "is not an http:// or https:// address"),
     "insecure cookie over https": ({"SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE is off while PUBLIC_URL is https"),
+    "https without a trusted proxy": ({"TRUSTED_PROXIES": 0}, "TRUSTED_PROXIES is 0 while PUBLIC_URL is https"),
 }
 
 
@@ -128,6 +133,27 @@ def test_healthz_answers_503_when_the_database_is_unreachable(url, tmp_path):
     assert "Set-Cookie" not in response.headers
 
 
+def test_healthz_answers_503_when_the_database_host_accepts_but_never_answers(tmp_path):
+    """A host that completes the TCP handshake and then says nothing (a hung server, a firewall
+    that drops packets) ends in a 503 after the connect timeout, not a request held forever."""
+    silent = socket.create_server(("127.0.0.1", 0))  # the kernel accepts; nobody ever answers
+    answers = []
+    try:
+        app = make_test_app(f"postgresql://ticketing@127.0.0.1:{silent.getsockname()[1]}/silent", tmp_path)
+        thread = threading.Thread(target=lambda: answers.append(app.test_client().get("/healthz")), daemon=True)
+        thread.start()
+        thread.join(timeout=60)  # without a connect timeout the call would never come back
+    finally:
+        silent.close()
+    assert answers and answers[0].status_code == 503
+    assert answers[0].get_json() == {"status": "error", "database": "unreachable"}
+
+
+def test_a_connect_timeout_in_database_url_wins():
+    assert engine_options("postgresql+psycopg://db.example/app")["connect_args"] == {"connect_timeout": 5}
+    assert "connect_args" not in engine_options("postgresql+psycopg://db.example/app?connect_timeout=30")
+
+
 def test_healthz_recovers_by_itself_when_the_database_comes_back(tmp_path):
     folder = tmp_path / "not-yet"
     app = make_test_app(f"sqlite:///{folder}/ticketing.sqlite3", tmp_path)
@@ -177,8 +203,7 @@ def served(request, tmp_path_factory, redis_url):
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("postgres_url")
-        with psycopg.connect(url) as conn:
-            conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        empty_postgres(url)
     prefix = f"ticketing-prodtest-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     # No TICKETING_ENV: gunicorn.conf.py marks production itself.
     env = base_environment(folder, DATABASE_URL=url, SECRET_KEY=SECRET_KEY, PUBLIC_URL="http://tickets.example.org",
@@ -210,6 +235,7 @@ def signups(server):
     secrets_, lock = [], threading.Lock()
 
     def sign_up(name, email):
+        remember(name, email)  # stored by the server process: no log line may hold them
         with httpx.Client(base_url=server.url, timeout=60) as browser:
             form = browser.get(f"/screenings/{screening}").text
             answer = browser.post(f"/screenings/{screening}", data={
@@ -217,6 +243,7 @@ def signups(server):
                 "name": name, "email": email, "seats": "1"}, headers={"Referer": f"{server.url}/screenings/{screening}"})
             assert answer.status_code == 303, answer.text
             secret = answer.headers["Location"].rsplit("/r/", 1)[1]
+            remember(secret)
             ticket = browser.get(f"/r/{secret}?email={email}", headers={
                 "Referer": f"{server.url}/r/{secret}", "User-Agent": f"Phone of {name} <{email}>"})
             assert ticket.status_code == 200
@@ -290,7 +317,7 @@ def test_logs_are_json_lines_without_personal_data(served):
 def test_healthz_answers_503_while_the_database_is_down_and_the_server_keeps_running(start_gunicorn, tmp_path):
     url = f"postgresql://ticketing:hunter2-db-password@127.0.0.1:{closed_port()}/nowhere"
     env = base_environment(tmp_path, DATABASE_URL=url, SECRET_KEY=SECRET_KEY, PUBLIC_URL="https://tickets.example.org",
-                           SESSION_COOKIE_SECURE=1, WEB_CONCURRENCY=1)
+                           SESSION_COOKIE_SECURE=1, TRUSTED_PROXIES=1, WEB_CONCURRENCY=1)
     server = start_gunicorn(env)
     first = server.wait_until_answering()
     for response in (first, httpx.get(server.url + "/healthz", timeout=10)):
@@ -304,7 +331,8 @@ def test_healthz_answers_503_while_the_database_is_down_and_the_server_keeps_run
 def test_healthz_is_never_rate_limited(start_gunicorn, tmp_path, sqlite_url):
     (tmp_path / "config.py").write_text('RATELIMIT_APPLICATION = "3 per minute"\n')
     env = base_environment(tmp_path, DATABASE_URL=sqlite_url, SECRET_KEY=SECRET_KEY,
-                           PUBLIC_URL="https://tickets.example.org", SESSION_COOKIE_SECURE=1, WEB_CONCURRENCY=1)
+                           PUBLIC_URL="https://tickets.example.org", SESSION_COOKIE_SECURE=1, TRUSTED_PROXIES=1,
+                           WEB_CONCURRENCY=1)
     server = start_gunicorn(env)
     server.wait_until_answering()
     assert [httpx.get(server.url + "/healthz").status_code for _ in range(8)] == [200] * 8
@@ -316,6 +344,7 @@ REFUSED = {
     "debug": ({"FLASK_DEBUG": "1"}, "DEBUG is on"),
     "default public url": ({"PUBLIC_URL": None}, "PUBLIC_URL is left at its default"),
     "insecure cookie over https": ({"SESSION_COOKIE_SECURE": None}, "SESSION_COOKIE_SECURE is off"),
+    "https without a trusted proxy": ({"TRUSTED_PROXIES": None}, "TRUSTED_PROXIES is 0 while PUBLIC_URL is https"),
     "memory limits with 2 workers": ({"WEB_CONCURRENCY": "2"}, "RATELIMIT_STORAGE_URI is memory:// with 2 worker processes"),
     "testing": ({"instance": "TESTING = True\n"}, "TESTING is on"),
 }
@@ -328,7 +357,7 @@ def test_gunicorn_refuses_each_unsafe_setting_with_its_message(case, start_gunic
     if "instance" in changes:
         (tmp_path / "config.py").write_text(changes.pop("instance"))
     values = {"DATABASE_URL": sqlite_url, "SECRET_KEY": SECRET_KEY, "PUBLIC_URL": "https://tickets.example.org",
-              "SESSION_COOKIE_SECURE": "1", "WEB_CONCURRENCY": "1", **changes}
+              "SESSION_COOKIE_SECURE": "1", "TRUSTED_PROXIES": "1", "WEB_CONCURRENCY": "1", **changes}
     server = start_gunicorn(base_environment(tmp_path, **values))
     assert server.wait_for_exit() == 3
     lines = json_lines(server.errors())

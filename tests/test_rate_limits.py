@@ -142,7 +142,9 @@ def signups_from_one_address(app):
 
 
 def signups_for_one_email_from_many_addresses(app):
+    """Repeat sign-ups for one registered address (each e-mails its ticket again), from many places."""
     sid = add_screening(app)
+    assert signup(client_from(app, "203.0.113.9"), sid, name="Ana", email="ana@example.org").status_code == 303
     addresses = iter(f"203.0.113.{i}" for i in range(10, 20))
     spellings = iter(["ana@example.org", "  ANA@example.org", "Ana@Example.org "] * 3)
     return lambda: signup(client_from(app, next(addresses)), sid, name="Ana", email=next(spellings))
@@ -246,8 +248,9 @@ def test_limits_per_email_and_per_address_are_separate(make_app):
     app.config.update(SIGNUP_EMAIL_LIMIT="1 per minute", SIGNUP_LIMIT="100 per minute")
     sid = add_screening(app)
     venue = client_from(app, "203.0.113.50")
-    assert signup(venue, sid, name="Ana", email="ana@example.org").status_code == 303
-    assert_refused(signup(venue, sid, name="Ana", email="ANA@example.org"))
+    assert signup(venue, sid, name="Ana", email="ana@example.org").status_code == 303  # a booking: not counted
+    assert signup(venue, sid, name="Ana", email="ANA@example.org").status_code == 303  # a repeat: counted
+    assert_refused(signup(venue, sid, name="Ana", email="ana@example.org"))
     assert signup(venue, sid, name="Bo", email="bo@example.org").status_code == 303  # someone else, same Wi-Fi
     # A form sent without an e-mail address is not counted per e-mail (all such forms would share
     # one count), but it is per address.
@@ -257,6 +260,22 @@ def test_limits_per_email_and_per_address_are_separate(make_app):
     assert signup(other, sid, name="X", email="").status_code == 422
     assert_refused(signup(other, sid, name="Cy", email="cy@example.org"))
     assert other.get(f"/screenings/{sid}").status_code == 200  # reading the form is never limited
+
+
+def test_forged_or_invalid_forms_naming_a_person_never_use_up_their_count(make_app):
+    """Someone posting forms without a valid CSRF token, or with bad fields, from many addresses,
+    naming a person's e-mail: the person still signs up (the per-e-mail count is for repeats)."""
+    app = make_app()
+    app.config.update(SIGNUP_EMAIL_LIMIT="3 per hour")
+    sid = add_screening(app)
+    for n in range(10):
+        attacker = client_from(app, f"198.51.100.{n}")
+        forged = attacker.post(f"/screenings/{sid}", data={"name": "X", "email": "ana@example.org", "seats": "1"})
+        assert forged.status_code == 422
+        assert signup(attacker, sid, name="", email="ana@example.org").status_code == 422  # no name: invalid
+    assert signup(client_from(app, "203.0.113.80"), sid, name="Ana", email="ana@example.org").status_code == 303
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Registration)) == 1
 
 
 def test_volunteers_logging_in_together_do_not_count(make_app):

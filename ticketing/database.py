@@ -8,17 +8,25 @@ PostgreSQL: READ COMMITTED; the services lock the rows they guard.
 from contextlib import contextmanager
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
 from .extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
+POSTGRES_CONNECT_TIMEOUT_S = 5
 
 
 def engine_options(uri):
     """Return create_engine() options suited to the database behind `uri`."""
     if uri.startswith("sqlite"):
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+    options = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+    # A database host that accepts the connection but never answers (or drops packets) would hold
+    # each request, and /healthz, until the worker's timeout: give up connecting after a few
+    # seconds and answer 503. A connect_timeout in DATABASE_URL's query wins.
+    if "connect_timeout" not in make_url(uri).query:
+        options["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
+    return options
 
 
 def configure_engine(engine):

@@ -30,6 +30,9 @@ _MARK = "_ticketing_handler"  # our handler on the root logger, replaced by each
 _CONVERTER_ARGS = re.compile(r"<(\w+)\([^)]*\):")
 _TOKEN = r"[A-Za-z0-9_-]"
 _REDACTIONS = (
+    # PostgreSQL's DETAIL lines quote the row or key values of a failed statement ("Failing row
+    # contains (…, Zofia …)", "Key (email)=(…)"): names cannot be recognised, so the whole line goes.
+    (re.compile(r"(?m)^(\s*DETAIL:).*$"), r"\1 <redacted>"),
     # Query strings (searches and addresses travel there).
     (re.compile(r"(/[^\s?\"']*)\?[^\s\"'#]+"), r"\1?<redacted>"),
     # E-mail addresses (Unicode local parts and domains included).

@@ -297,7 +297,10 @@ class CheckIn(db.Model):
     """One scan at the door, whatever its result (R5); an undo is a row of its own."""
 
     __tablename__ = "checkins"
-    __table_args__ = (sa.CheckConstraint("seats >= 0", name="seats_not_negative"),)
+    __table_args__ = (
+        sa.CheckConstraint("seats >= 0", name="seats_not_negative"),
+        sa.CheckConstraint("offline_seats >= 0", name="offline_seats_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
@@ -312,6 +315,19 @@ class CheckIn(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # For an undo: the admission it takes back.
     undoes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("checkins.id"), unique=True)
+    # The device's own id for a scan: a scan sent twice (a retry, a sync after a time-out) is
+    # recorded once.
+    scan_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # A scan decided on the device without the server (offline): how many people the device let
+    # in (0 when it refused). None for a scan the server judged when it happened.
+    offline_seats: Mapped[int | None] = mapped_column(sa.Integer)
+    # The device let in more people offline than the server could admit when the scan arrived
+    # (the ticket was used meanwhile elsewhere, or cancelled): shown to the organizers.
+    is_conflict: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+    @property
+    def is_offline(self):
+        return self.offline_seats is not None
 
 
 class AuditEntry(db.Model):

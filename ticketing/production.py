@@ -70,11 +70,19 @@ def problems(config, workers=None):
         )
     elif parts.scheme not in ("http", "https") or not parts.hostname:
         found.append(f"PUBLIC_URL ({public_url}) is not an http:// or https:// address with a host name.")
-    elif parts.scheme == "https" and not config.get("SESSION_COOKIE_SECURE"):
-        found.append(
-            "SESSION_COOKIE_SECURE is off while PUBLIC_URL is https: the session cookie could travel over "
-            "plain HTTP. Set SESSION_COOKIE_SECURE=1."
-        )
+    elif parts.scheme == "https":
+        if not config.get("SESSION_COOKIE_SECURE"):
+            found.append(
+                "SESSION_COOKIE_SECURE is off while PUBLIC_URL is https: the session cookie could travel over "
+                "plain HTTP. Set SESSION_COOKIE_SECURE=1."
+            )
+        if not int(config.get("TRUSTED_PROXIES") or 0):
+            # gunicorn speaks plain HTTP: an https address means a proxy in front of it.
+            found.append(
+                "TRUSTED_PROXIES is 0 while PUBLIC_URL is https, so a proxy serves HTTPS in front of gunicorn: "
+                "every visitor would have the proxy's address and share one rate-limit count, and HSTS would "
+                "never be sent. Set TRUSTED_PROXIES=1 (the number of proxies in front)."
+            )
     storage = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
     limits_on = config.get("RATELIMIT_ENABLED", True)
     if limits_on and storage.startswith("memory://") and workers and workers > 1:

@@ -123,12 +123,20 @@ def _failed_login(response):
 
 # The limits ------------------------------------------------------------------------------------
 
-# Sign-up submissions per client address, and per e-mail address (someone hammering one address
-# from many places). Only POSTs count; a form without an e-mail address is not counted per address.
+def _repeat_signup(response):
+    """A sign-up for an address already registered: it books nothing and e-mails the ticket again."""
+    return response.status_code == 303 and response.location.rstrip("/").endswith("/sent")
+
+
+# Sign-up submissions per client address; and, per e-mail address, the repeats that send that
+# address its ticket again (someone mailing a person over and over from many places). Only
+# repeats count per e-mail: a forged form (no valid CSRF token), an invalid one or a new booking
+# never does, so that no one can use up a person's count without making the app write to them.
+# Once repeats have used it up, that address's sign-ups wait for the window like any other.
 _signups_per_address = limiter.limit(_setting("SIGNUP_LIMIT"), methods=["POST"])
 _signups_per_email = limiter.limit(
     _setting("SIGNUP_EMAIL_LIMIT"), key_func=email_key, methods=["POST"],
-    exempt_when=lambda: not _submitted_email(),
+    exempt_when=lambda: not _submitted_email(), deduct_when=_repeat_signup,
 )
 
 

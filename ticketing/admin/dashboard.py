@@ -4,6 +4,7 @@ Charts are drawn here as plain geometry (bars, ticks, labels) and rendered by th
 inline SVG, each followed by the same numbers in a table: no script, no inline style.
 """
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..formatting import number
 from ..models import Event, Screening
-from ..services import stats
+from ..services import attendees, checkin, stats
 from . import bp
 
 _ID = "<int(max=2147483647):{}>"
@@ -158,8 +159,9 @@ def event_dashboard(event_id):
         arrivals_chart(stats.arrivals(screenings), "arrivals"),
     ]
     totals = _totals(figures.values())
+    conflicts = Counter(checkin.conflict_counts(ids))
     return render_template("admin/dashboard_event.html", event=event, screenings=screenings,
-                           figures=figures, charts=charts, totals=totals, percent=_percent)
+                           figures=figures, charts=charts, totals=totals, percent=_percent, conflicts=conflicts)
 
 
 @bp.get(f"/screenings/{_ID.format('screening_id')}/dashboard")
@@ -174,7 +176,8 @@ def screening_dashboard(screening_id):
     ]
     attendees_url = url_for("admin.attendees", screening_id=screening.id) if "admin.attendees" in current_app.view_functions else None
     return render_template("admin/dashboard_screening.html", screening=screening, event=screening.event,
-                           s=figures, charts=charts, percent=_percent, attendees_url=attendees_url)
+                           s=figures, charts=charts, percent=_percent, attendees_url=attendees_url,
+                           conflicts=checkin.conflicts([screening.id]), conflict_text=attendees.conflict_text)
 
 
 def _totals(figures):

@@ -102,7 +102,53 @@ SCHEMAS = {
             "code": {"type": "string", "description": "The scanned or typed code; spaces, dashes and case do not matter."},
             "screening": {"type": "integer", "description": "The screening at whose door the ticket is scanned."},
             "seats": {"type": "integer", "minimum": 1, "description": "How many to admit now; default: everyone not yet in."},
+            "scan_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$",
+                        "description": "The device's own id for this scan: sent again (a retry, a sync) with the same "
+                                       "code and screening, the scan is recorded once and its verdict answered; "
+                                       "with another code or screening, a 422. Sent again with `offline` after its "
+                                       "first arrival was judged online, the record follows the device's decision."},
+            "scanned_at": {**_TIME, "description": "With `offline`: when the scan happened on the device (ISO 8601 "
+                                                   "with offset). A time ahead of the server's, or more than 7 days "
+                                                   "behind it, counts as now; without `offline` the scan happens now."},
+            "offline": {
+                "type": "object",
+                "required": ["result", "reason", "seats"],
+                "description": "The device decided this scan without the server: a refusal is recorded as shown "
+                               "and admits no one; an admission admits what is left, up to `seats`, and is a "
+                               "conflict if that falls short. Needs `scanned_at`.",
+                "properties": {
+                    "result": {"enum": ["admitted", "already_checked_in", "not_valid"]},
+                    "reason": {"type": "string", "description": "One of the Verdict's reasons."},
+                    "seats": {"type": "integer", "minimum": 0, "description": "People let in (0 unless admitted)."},
+                },
+            },
         },
+    },
+    "DoorCopy": {
+        "type": "object",
+        "required": ["screening", "is_cancelled", "taken_at", "tickets", "other_tickets", "other_screenings"],
+        "properties": {
+            "screening": {"type": "integer"},
+            "is_cancelled": {"type": "boolean"},
+            "taken_at": _TIME,
+            "tickets": {"type": "array", "items": {
+                "type": "object",
+                "required": ["hash", "name", "seats", "admitted", "status"],
+                "properties": {
+                    "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$",
+                             "description": "SHA-256 of the ticket code (upper case, no dashes), hex."},
+                    "name": {"type": "string"}, "seats": {"type": "integer"}, "admitted": {"type": "integer"},
+                    "status": {"enum": ["confirmed", "waitlisted", "cancelled", "released"]},
+                },
+                "additionalProperties": False,
+            }},
+            "other_tickets": {"type": "object", "additionalProperties": {"type": "integer"},
+                              "description": "Hash of a code of the event's other screenings -> that screening's id."},
+            "other_screenings": {"type": "object", "additionalProperties": {
+                "type": "object", "required": ["title", "starts_at"],
+                "properties": {"title": {"type": "string"}, "starts_at": _TIME}, "additionalProperties": False}},
+        },
+        "additionalProperties": False,
     },
     "Admission": {
         "type": "object",
@@ -118,7 +164,7 @@ SCHEMAS = {
     },
     "Verdict": {
         "type": "object",
-        "required": ["result", "reason", "message", "checkin_id", "admitted_now", "ticket", "earlier"],
+        "required": ["result", "reason", "message", "checkin_id", "admitted_now", "ticket", "earlier", "offline", "conflict"],
         "properties": {
             "result": {"enum": ["admitted", "already_checked_in", "not_valid"]},
             "reason": {"enum": ["", "all_in", "fewer_seats_left", "unknown_code", "other_screening",
@@ -147,6 +193,9 @@ SCHEMAS = {
                 "additionalProperties": False,
             }]},
             "earlier": {"type": "array", "items": _ref("Admission")},
+            "offline": {"type": "boolean", "description": "The scan was decided on the device, offline."},
+            "conflict": {"type": "boolean", "description": "The device let in more people offline than the "
+                                                           "server could admit: the ticket was used or cancelled meanwhile."},
         },
         "additionalProperties": False,
     },
@@ -246,6 +295,11 @@ def spec():
                 "summary": "Find tickets by name, e-mail or the start of the code",
                 "parameters": [_ID_PARAM("screening_id"), {"name": "q", "in": "query", "schema": {"type": "string"}}],
                 "responses": {"200": _json(_ref("TicketList"), "Up to 20 tickets"), **_errors(401, 403, 404, 429)},
+            }},
+            "/screenings/{screening_id}/door-copy": {"get": {
+                "summary": "The tickets a door device keeps to decide scans offline (codes as hashes only)",
+                "parameters": [_ID_PARAM("screening_id")],
+                "responses": {"200": _json(_ref("DoorCopy"), "The copy"), **_errors(401, 403, 404)},
             }},
             "/checkins": {"post": {
                 "summary": "Scan a ticket at a screening's door",

@@ -1,6 +1,7 @@
 """API views: parse JSON, call one service, answer JSON."""
 import json
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import g, jsonify, request, url_for
@@ -16,6 +17,8 @@ from . import api_error, bp
 from .openapi import spec
 
 PACE_MINUTES = 5  # the door's pace is measured over this many minutes
+SCAN_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+DEVICE_CLOCK_TOLERANCE = timedelta(days=7)  # an offline spell lasts hours; more is a wrong clock
 
 
 def _json_body():
@@ -119,7 +122,7 @@ def register(screening_id):
 @bp.post("/checkins")
 @limit_api_lookups
 def check_in():
-    """Scan a ticket at a screening's door."""
+    """Scan a ticket at a screening's door (or record a scan a device decided offline)."""
     body = _json_body()
     fields = {}
     code, screening_id, seats = body.get("code"), body.get("screening"), body.get("seats")
@@ -127,6 +130,7 @@ def check_in():
         fields["code"] = _("Send the scanned or typed ticket code as a string.")
     if isinstance(screening_id, bool) or not isinstance(screening_id, int) or not 0 < screening_id < 2**31:
         fields["screening"] = _("Send the screening's id as a whole number.")
+    scan_id, scanned_at, offline = _scan_fields(body, fields)
     if fields:
         raise InvalidInputError(fields)
     if g.api_user is not None and g.api_user.events and not g.api_user.is_admin:
@@ -135,6 +139,7 @@ def check_in():
         code, screening_id, seats,
         user_id=g.api_user.id if g.api_user else None,
         device_id=g.api_device.id if g.api_device else None,
+        scanned_at=_device_time(scanned_at) if offline else None, scan_id=scan_id, offline=offline,
     )
     return jsonify({
         "result": verdict.result,
@@ -144,7 +149,55 @@ def check_in():
         "admitted_now": verdict.admitted_now,
         "ticket": verdict.ticket,
         "earlier": verdict.earlier,
+        "offline": verdict.offline,
+        "conflict": verdict.conflict,
     })
+
+
+def _scan_fields(body, fields):
+    """The optional fields of a scan a device sends: its own id, its time, what it decided offline."""
+    scan_id, scanned_at, offline = body.get("scan_id"), body.get("scanned_at"), body.get("offline")
+    if scan_id is not None and not (isinstance(scan_id, str) and SCAN_ID.fullmatch(scan_id)):
+        fields["scan_id"] = _("Send the scan's id as 8 to 64 letters, digits, - or _.")
+    if scanned_at is not None:
+        scanned_at = _aware_time(scanned_at)
+        if scanned_at is None:
+            fields["scanned_at"] = _("Send the time of the scan as ISO 8601 with its offset, e.g. 2026-11-28T19:05:00Z.")
+    if offline is not None:
+        decided = offline if isinstance(offline, dict) else {}
+        try:  # Offline checks the decision and words the field's message
+            offline = checkin.Offline(decided.get("result"), decided.get("reason"), decided.get("seats"))
+        except InvalidInputError as error:
+            fields.update(error.fields)
+        if scanned_at is None and "scanned_at" not in fields:
+            fields["scanned_at"] = _("A scan decided offline needs the time it happened on the device.")
+    return scan_id, scanned_at, offline
+
+
+def _device_time(moment):
+    """A device's time for a scan it decided offline; None (now) for a clock more than
+    DEVICE_CLOCK_TOLERANCE behind the server's (a phone reset to 1970), which no page could show."""
+    return moment if moment >= utcnow() - DEVICE_CLOCK_TOLERANCE else None
+
+
+def _aware_time(text):
+    """An ISO 8601 time with its offset, in UTC; None if `text` is not one."""
+    if not isinstance(text, str) or len(text) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+        return moment.astimezone(timezone.utc) if moment.tzinfo is not None else None
+    except (ValueError, OverflowError):  # not a time; or one beyond the years a datetime holds
+        return None
+
+
+@bp.get("/screenings/<int(max=2147483647):screening_id>/door-copy")
+def door_copy(screening_id):
+    """The tickets a door device keeps to decide scans offline: codes as SHA-256 hashes only."""
+    shown = _door_screening(screening_id)
+    response = jsonify(checkin.door_copy(shown))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/screenings/<int(max=2147483647):screening_id>/walkins")

@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from ..database import write_transaction
 from ..errors import InvalidInputError, NotFoundError
 from ..extensions import db
-from ..models import Announcement, OutboxMessage, Registration, Screening, UTCDateTime, utcnow
+from ..models import Announcement, OutboxMessage, Registration, Screening, utcnow
 from . import audit
 from . import event_inputs as fi
-from .notifications import ANNOUNCEMENT
+from .notifications import ANNOUNCEMENT, notify_where
 from .seats import CONFIRMED, WAITLISTED
 
 SUBJECT_MAX = 200
@@ -114,19 +114,10 @@ def send(screening_id, subject, body, audience, form_key, user_id=None, now=None
             )
             session.add(announcement)
             session.flush()
-            recipients = sa.select(
-                sa.literal(ANNOUNCEMENT, sa.String), _R.id, _R.email, _R.locale,
-                sa.literal(now, UTCDateTime()), sa.literal(0, sa.Integer), sa.literal("", sa.Text),
-                sa.literal(announcement.id, sa.Integer),
-            ).where(_R.screening_id == screening_id, _R.status.in_(AUDIENCES[audience]), _R.email != "")
-            # RETURNING counts the rows on both databases (psycopg reports no rowcount here).
-            told = len(session.execute(
-                sa.insert(_O).from_select(
-                    ["kind", "registration_id", "recipient", "locale", "created_at", "attempts",
-                     "last_error", "announcement_id"],
-                    recipients, include_defaults=False,
-                ).returning(_O.c.id)
-            ).all())
+            told = notify_where(
+                session, (_R.screening_id == screening_id) & _R.status.in_(AUDIENCES[audience]),
+                ANNOUNCEMENT, now, announcement_id=announcement.id,
+            )
             if not told:
                 raise InvalidInputError({"audience": _l(
                     "Nobody in this group has an e-mail address: there is no one to send it to.")})

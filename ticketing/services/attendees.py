@@ -260,7 +260,8 @@ def registration_history(registration_id):
         for scan, email, device in scans:
             who = " · ".join(part for part in (email, device) if part)
             text = _scan_text(scan)
-            items.append(HistoryItem(scan.scanned_at, "scan", text, who, {"screening_id": scan.screening_id}))
+            kind = "conflict" if scan.is_conflict else "scan"
+            items.append(HistoryItem(scan.scanned_at, kind, text, who, {"screening_id": scan.screening_id}))
     entries = db.session.execute(
         sa.select(AuditEntry, User.email)
         .outerjoin(User, AuditEntry.user_id == User.id)
@@ -278,16 +279,30 @@ def registration_history(registration_id):
 
 
 def _scan_text(scan):
-    """One door scan in words: its result, the seats it admitted and why, if it says."""
+    """One door scan in words: its result, the seats it admitted and why, if it says; whether a
+    device decided it offline, and a conflict (people let in offline beyond what the ticket had left)."""
     values = dict(result=_word(SCAN_RESULTS, scan.result), reason=_word(SCAN_REASONS, scan.reason or ""))
     if scan.seats and scan.reason:
-        return ngettext("Door: %(result)s, %(num)d seat(s) (%(reason)s)",
+        text = ngettext("Door: %(result)s, %(num)d seat(s) (%(reason)s)",
                         "Door: %(result)s, %(num)d seat(s) (%(reason)s)", scan.seats, **values)
-    if scan.seats:
-        return ngettext("Door: %(result)s, %(num)d seat(s)", "Door: %(result)s, %(num)d seat(s)", scan.seats, **values)
-    if scan.reason:
-        return _("Door: %(result)s (%(reason)s)", **values)
-    return _("Door: %(result)s", **values)
+    elif scan.seats:
+        text = ngettext("Door: %(result)s, %(num)d seat(s)", "Door: %(result)s, %(num)d seat(s)", scan.seats, **values)
+    elif scan.reason:
+        text = _("Door: %(result)s (%(reason)s)", **values)
+    else:
+        text = _("Door: %(result)s", **values)
+    if scan.is_offline:
+        text += " · " + _("decided offline on the device, sent later")
+    if scan.is_conflict:
+        text += " · " + conflict_text(scan)
+    return text
+
+
+def conflict_text(scan):
+    """What a conflict means, in words: how many people a device let in offline beyond the ticket."""
+    beyond = max((scan.offline_seats or 0) - scan.seats, 0)
+    return ngettext("Conflict: %(num)d person let in offline had no seat left on this ticket",
+                    "Conflict: %(num)d people let in offline had no seats left on this ticket", beyond)
 
 
 def _message_text(message):

@@ -1,14 +1,22 @@
-"""The door: admitting tickets (R2) and logging every scan (R5).
+"""The door: admitting tickets (R2) and logging every scan (R5), online and after an offline spell.
 
 A ticket admits as many people as it has seats. Admission is one conditional UPDATE that can
 only succeed while enough seats remain unadmitted, so that any number of scans of one ticket,
 from any number of doors and processes, never admits more people than it holds. Every scan,
 good or bad, writes a row to the check-in log in the same transaction.
+
+A door device without the network decides scans itself from its copy of the tickets
+(`door_copy`) and sends them when it is back, with the time they happened and what it decided
+(`Offline`). A scan carries the device's own id: sent twice, it is recorded once. An admission
+made offline that the server cannot honour in full (the ticket was used at another door
+meanwhile, or cancelled) is recorded all the same, flagged as a conflict (R2).
 """
+import hashlib
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -20,17 +28,17 @@ from . import tickets
 from .inputs import has_hidden_characters
 
 ADMITTED, ALREADY, NOT_VALID, UNDONE = "admitted", "already_checked_in", "not_valid", "undone"
-_T, _R, _S = Ticket.__table__.c, Registration.__table__.c, Screening.__table__.c
+_T, _R, _S, _C = Ticket.__table__.c, Registration.__table__.c, Screening.__table__.c, CheckIn.__table__.c
 
-_FIND_TICKET = (
+_TICKET_ROW = (
     sa.select(
         _T.id, _T.code, _T.seats, _T.admitted, _T.first_admitted_at, _T.last_admitted_at,
         _R.name, _R.status, _R.cancel_reason, _R.screening_id,
         _S.title, _S.starts_at, _S.is_cancelled,
     )
     .select_from(Ticket.__table__.join(Registration.__table__).join(Screening.__table__))
-    .where(_T.code == sa.bindparam("code"))
 )
+_FIND_TICKET = _TICKET_ROW.where(_T.code == sa.bindparam("code"))
 # The registration's row is locked while a ticket is judged and admitted, so that a cancellation
 # running at the same moment either waits for the admission or is seen by it (PostgreSQL; on
 # SQLite the write transaction already runs alone).
@@ -58,9 +66,12 @@ MESSAGES = {
 }
 
 
+
+
 @dataclass
 class Verdict:
-    """What the door shows: `result`, a `reason`, the ticket's details and its earlier scans."""
+    """What the door shows: `result`, a `reason`, the ticket's details and its earlier scans;
+    `conflict` when a device let in offline more people than the server could admit."""
 
     result: str
     reason: str
@@ -68,48 +79,124 @@ class Verdict:
     admitted_now: int = 0
     ticket: dict | None = None
     earlier: list = field(default_factory=list)
+    offline: bool = False
+    conflict: bool = False
 
 
-def check_in(code, screening_id, seats=None, user_id=None, device_id=None, scanned_at=None):
+@dataclass(frozen=True)
+class Offline:
+    """What a device decided about a scan without the server: its result and reason, and how
+    many people it let in (0 unless admitted)."""
+
+    result: str
+    reason: str
+    seats: int
+
+    def __post_init__(self):
+        seats_ok = isinstance(self.seats, int) and not isinstance(self.seats, bool) and 0 <= self.seats <= 1000
+        pair_ok = isinstance(self.result, str) and isinstance(self.reason, str) and (self.result, self.reason) in MESSAGES
+        if not pair_ok or not seats_ok or (self.seats > 0) != (self.result == ADMITTED):
+            raise InvalidInputError({"offline": _(
+                "Send what the device decided: result, reason and the seats it let in (0 unless admitted).")})
+
+
+def check_in(code, screening_id, seats=None, user_id=None, device_id=None, scanned_at=None,
+             scan_id=None, offline=None):
     """Scan `code` at the door of `screening_id`; admit `seats` people (default: all not yet in).
 
     Returns a Verdict: admitted; already_checked_in (everyone is in, or fewer seats remain than
     asked for); not_valid with a reason (unknown_code, other_screening, cancelled, waitlisted,
-    screening_cancelled). Raises InvalidInputError for a seat count that is not a positive
-    whole number, NotFoundError for an unknown screening.
+    screening_cancelled). With `offline` (an Offline), the scan was decided on a device at
+    `scanned_at`: a refusal is recorded as the device showed it and admits no one; an admission
+    admits what is left, up to the seats the device let in, and is a conflict if that falls
+    short. A `scan_id` seen before returns the verdict recorded then, for the same code at the
+    same screening only; if that first arrival was judged online (its answer was lost or too
+    slow) and this one says what the device decided meanwhile, the record follows the door
+    (`_settle`). A `scanned_at` ahead of the server's clock counts as now.
+    Raises InvalidInputError for a seat count that is not a positive whole number or a scan id
+    used for another scan, NotFoundError for an unknown screening.
     """
     if seats is not None and (isinstance(seats, bool) or not isinstance(seats, int) or not 1 <= seats <= 1000):
         raise InvalidInputError({"seats": _("Seats must be a whole number from 1.")})
     now = utcnow()
-    scanned_at = scanned_at or now
+    scanned_at = min(scanned_at or now, now)  # a device's clock ahead of ours: not in the future
+    try:
+        with write_transaction() as session:
+            connection = session.connection()
+            recorded = scan_id and connection.execute(_FIND_SCAN, {"scan_id": scan_id}).one_or_none()
+            if recorded:
+                return _settle(connection, recorded, code, screening_id, offline)
+            log = dict(screening_id=screening_id, scanned_code=_printable(code), staff_user_id=user_id,
+                       device_id=device_id, scanned_at=scanned_at, recorded_at=now, scan_id=scan_id,
+                       offline_seats=offline.seats if offline else None)
+            return _judge(connection, code, screening_id, seats, log, now, offline)
+    except IntegrityError:
+        if not scan_id:
+            raise
+        # The same scan arrived twice at once (a retry racing its original) and the other was
+        # recorded first: this one's transaction, admission included, was rolled back.
+        with write_transaction() as session:
+            connection = session.connection()
+            recorded = connection.execute(_FIND_SCAN, {"scan_id": scan_id}).one_or_none()
+            if recorded is None:
+                raise
+            return _settle(connection, recorded, code, screening_id, offline)
+
+
+def _settle(connection, recorded, code, screening_id, offline):
+    """A scan already recorded under its id, sent again: its verdict, after making the record
+    say what the door did.
+
+    The first arrival may have been the online request the device stopped waiting for, judged
+    by the server, while the device decided from its copy: then the device's decision is what
+    happened at the door. It let fewer people in than the server admitted (it turned them away):
+    the rest are taken back. It let more in: a conflict, as for any offline admission.
+    """
+    if recorded.screening_id != screening_id or recorded.scanned_code != _printable(code):
+        raise InvalidInputError({"scan_id": _("This scan id was already used for another scan.")})
+    if offline is None or recorded.offline_seats is not None:
+        return _replay(connection, recorded)
+    changes = {"offline_seats": offline.seats, "is_conflict": offline.seats > recorded.seats}
+    if offline.seats < recorded.seats:
+        taken_back = recorded.seats - offline.seats
+        connection.execute(sa.update(Ticket.__table__)
+                           .where(_T.id == recorded.ticket_id, _T.admitted >= taken_back)
+                           .values(admitted=_T.admitted - taken_back))
+        changes["seats"] = offline.seats
+        if offline.seats == 0:  # turned away: the record says so, as the device showed it
+            changes.update(result=offline.result, reason=offline.reason)
+    connection.execute(sa.update(CheckIn.__table__).where(_C.id == recorded.id).values(**changes))
+    return _replay(connection, connection.execute(sa.select(CheckIn.__table__).where(_C.id == recorded.id)).one())
+
+
+def _judge(connection, code, screening_id, seats, log, now, offline):
     normalized = tickets.normalize_code(code)
-    with write_transaction() as session:
-        connection = session.connection()
-        row = normalized and connection.execute(_FIND_TICKET_LOCKED, {"code": normalized}).one_or_none()
-        if not row or row.screening_id != screening_id:  # only then can the screening be unknown
-            if connection.scalar(sa.select(_S.id).where(_S.id == screening_id)) is None:
-                raise NotFoundError(_("No screening has this id."))
-        log = dict(screening_id=screening_id, scanned_code=_printable(code),
-                   staff_user_id=user_id, device_id=device_id, scanned_at=scanned_at, recorded_at=now)
-        if not row:
-            return _record(connection, log, NOT_VALID, "unknown_code")
+    row = normalized and connection.execute(_FIND_TICKET_LOCKED, {"code": normalized}).one_or_none()
+    if not row or row.screening_id != screening_id:  # only then can the screening be unknown
+        if connection.scalar(sa.select(_S.id).where(_S.id == screening_id)) is None:
+            raise NotFoundError(_("No screening has this id."))
+    if row:
         log["ticket_id"] = row.id
-        refusal = _refusal(row, screening_id)
-        if refusal:
-            return _record(connection, log, NOT_VALID, refusal, row)
+    if offline and offline.result != ADMITTED:  # turned away at the door: recorded as shown there
+        return _record(connection, log, offline.result, offline.reason, row)
+    if not row:
+        return _record(connection, log, NOT_VALID, "unknown_code")
+    refusal = _refusal(row, screening_id)
+    if refusal:
+        return _record(connection, log, NOT_VALID, refusal, row)
+    remaining = row.seats - row.admitted
+    wanted = min(offline.seats, remaining) if offline else (seats or remaining)
+    if remaining and 0 < wanted <= remaining:
+        if connection.execute(_ADMIT, {"ticket_id": row.id, "n": wanted, "now": now}).rowcount == 1:
+            # The guarded update succeeded, so the new state follows from the row we read.
+            admitted = SimpleNamespace(**{**row._asdict(), "admitted": row.admitted + wanted,
+                                          "last_admitted_at": now, "first_admitted_at": row.first_admitted_at or now})
+            return _record(connection, log, ADMITTED, "", admitted, wanted, had_earlier=row.admitted > 0)
+        # The guard refused: another door admitted people since the read (the lock makes
+        # this impossible on both databases today; the guard stays as the backstop of R2).
+        row = connection.execute(_FIND_TICKET, {"code": normalized}).one()
         remaining = row.seats - row.admitted
-        wanted = seats or remaining
-        if remaining and wanted <= remaining:
-            if connection.execute(_ADMIT, {"ticket_id": row.id, "n": wanted, "now": now}).rowcount == 1:
-                # The guarded update succeeded, so the new state follows from the row we read.
-                admitted = SimpleNamespace(**{**row._asdict(), "admitted": row.admitted + wanted,
-                                              "last_admitted_at": now, "first_admitted_at": row.first_admitted_at or now})
-                return _record(connection, log, ADMITTED, "", admitted, wanted, had_earlier=row.admitted > 0)
-            # The guard refused: another door admitted people since the read (the lock makes
-            # this impossible on both databases today; the guard stays as the backstop of R2).
-            row = connection.execute(_FIND_TICKET, {"code": normalized}).one()
-            remaining = row.seats - row.admitted
-        return _record(connection, log, ALREADY, "all_in" if remaining == 0 else "fewer_seats_left", row)
+    return _record(connection, log, ALREADY, "all_in" if remaining == 0 else "fewer_seats_left", row)
 
 
 def _printable(code):
@@ -118,26 +205,33 @@ def _printable(code):
     return "".join(ch for ch in text if ch.isprintable())[:64]
 
 
+def _door_status(row):
+    """A registration's status as the door tells it: confirmed, cancelled, waitlisted, or released
+    (its seat went to someone else, not claimed in time)."""
+    return "released" if row.status != "confirmed" and row.cancel_reason == "released" else row.status
+
+
 def _refusal(row, screening_id):
     if row.screening_id != screening_id:
         return "other_screening"
     if row.status != "confirmed":
-        if row.cancel_reason == "released":
-            return "released"
-        return row.status  # cancelled or waitlisted
+        return _door_status(row)
     if row.is_cancelled:
         return "screening_cancelled"
     return None
 
 
-_INSERT_LOG = sa.insert(CheckIn.__table__).returning(CheckIn.__table__.c.id)
+_INSERT_LOG = sa.insert(CheckIn.__table__).returning(_C.id)
+_FIND_SCAN = sa.select(CheckIn.__table__).where(_C.scan_id == sa.bindparam("scan_id"))
 
 
 def _record(connection, log, result, reason, row=None, admitted_now=0, had_earlier=True):
     """Log the scan (R5) and return its verdict, with the ticket's earlier admissions."""
-    entry_id = connection.scalar(
-        _INSERT_LOG, {"ticket_id": None, **log, "result": result, "reason": reason, "seats": admitted_now, "undoes_id": None}
-    )
+    offline_seats = log.get("offline_seats")
+    conflict = offline_seats is not None and offline_seats > admitted_now
+    entry_id = connection.scalar(_INSERT_LOG, {
+        "ticket_id": None, **log, "result": result, "reason": reason, "seats": admitted_now,
+        "undoes_id": None, "is_conflict": conflict})
     return Verdict(
         result=result,
         reason=reason,
@@ -145,6 +239,19 @@ def _record(connection, log, result, reason, row=None, admitted_now=0, had_earli
         admitted_now=admitted_now,
         ticket=_ticket_details(row) if row else None,
         earlier=_earlier_admissions(connection, row.id, entry_id) if row and had_earlier else [],
+        offline=offline_seats is not None,
+        conflict=conflict,
+    )
+
+
+def _replay(connection, entry):
+    """The verdict of a scan recorded before (`entry`, a check-in row), as the ticket is now."""
+    row = entry.ticket_id and connection.execute(_TICKET_ROW.where(_T.id == entry.ticket_id)).one_or_none()
+    return Verdict(
+        result=entry.result, reason=entry.reason, checkin_id=entry.id, admitted_now=entry.seats,
+        ticket=_ticket_details(row) if row else None,
+        earlier=_earlier_admissions(connection, row.id, entry.id) if row else [],
+        offline=entry.offline_seats is not None, conflict=entry.is_conflict,
     )
 
 
@@ -213,6 +320,45 @@ def undo(checkin_id, user_id=None, device_id=None):
         return entry
 
 
+def code_hash(code):
+    """The SHA-256 of a ticket code (hex): what a door device keeps instead of the code."""
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+def door_copy(screening):
+    """Return what a door device keeps to decide scans while offline (issue 7).
+
+    Every ticket of the screening's event, its code only as a SHA-256 hash: for this screening's
+    tickets the name, seats, people already in and status (confirmed, cancelled, waitlisted or
+    released); for the other screenings' only which screening, so that the device can say
+    "another screening" rather than "not a ticket of this festival". No e-mail address.
+    """
+    taken_at = utcnow()  # before the read: a change after it shows in the next copy
+    rows = db.session.execute(
+        sa.select(_T.code, _T.seats, _T.admitted, _R.name, _R.status, _R.cancel_reason, _R.screening_id)
+        .select_from(Ticket.__table__.join(Registration.__table__).join(Screening.__table__))
+        .where(_S.event_id == screening.event_id)
+    ).all()
+    ours, others = [], {}
+    for row in rows:
+        if row.screening_id == screening.id:
+            ours.append({"hash": code_hash(row.code), "name": row.name, "seats": row.seats,
+                         "admitted": row.admitted, "status": _door_status(row)})
+        else:
+            others[code_hash(row.code)] = row.screening_id
+    screenings = db.session.execute(
+        sa.select(_S.id, _S.title, _S.starts_at).where(_S.event_id == screening.event_id, _S.id != screening.id)
+    ).all()
+    return {
+        "screening": screening.id,
+        "is_cancelled": screening.is_cancelled,
+        "taken_at": taken_at,
+        "tickets": ours,
+        "other_tickets": others,
+        "other_screenings": {str(s.id): {"title": s.title, "starts_at": s.starts_at} for s in screenings},
+    }
+
+
 def screening_counts(screening_ids=None):
     """Return {screening id: (seats confirmed, seats waitlisted, people in, seats free)}.
 
@@ -267,4 +413,33 @@ def search(screening_id, text, limit=20):
         )
         .order_by(Registration.name)
         .limit(limit)
+    ).all()
+
+
+def conflict_counts(screening_ids):
+    """Return {screening id: number of conflicts} for those of `screening_ids` that have any."""
+    if not screening_ids:
+        return {}
+    return dict(db.session.execute(
+        sa.select(CheckIn.screening_id, sa.func.count())
+        .where(CheckIn.screening_id.in_(screening_ids), CheckIn.is_conflict.is_(True))
+        .group_by(CheckIn.screening_id)
+    ).all())
+
+
+def conflicts(screening_ids):
+    """Return the door's conflicts at `screening_ids`, oldest first: scans a device decided offline
+    that let in more people than the server could admit when they arrived (the ticket was used at
+    another door meanwhile, or cancelled), each with the ticket's name, its registration and who
+    scanned it."""
+    if not screening_ids:
+        return []
+    return db.session.execute(
+        sa.select(CheckIn, Registration.id.label("registration_id"), Registration.name, User.email, Device.name.label("device"))
+        .outerjoin(Ticket, CheckIn.ticket_id == Ticket.id)
+        .outerjoin(Registration, Ticket.registration_id == Registration.id)
+        .outerjoin(User, CheckIn.staff_user_id == User.id)
+        .outerjoin(Device, CheckIn.device_id == Device.id)
+        .where(CheckIn.screening_id.in_(screening_ids), CheckIn.is_conflict.is_(True))
+        .order_by(CheckIn.scanned_at, CheckIn.id)
     ).all()

@@ -17,9 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from ..database import write_transaction
 from ..errors import InvalidInputError, NotFoundError, ScreeningCancelledError
 from ..extensions import db
-from ..models import Event, OutboxMessage, Registration, Screening, UTCDateTime, utcnow
+from ..models import Event, Registration, Screening, utcnow
 from . import audit
 from . import event_inputs as fi
+from .notifications import notify_where
 from .seats import CONFIRMED, WAITLISTED, lock_screening, promote_waitlist
 
 CAPACITY_MAX = 100_000
@@ -302,17 +303,8 @@ def cancel_screening(screening_id, user_id=None, now=None):
             raise ScreeningCancelledError(_("This screening was cancelled already."))
         screening.is_cancelled = True
         session.flush()
-        _R = Registration.__table__.c
-        messages = sa.select(
-            sa.literal("screening_cancelled", sa.String), _R.id, _R.email, _R.locale,
-            sa.literal(now, UTCDateTime()), sa.literal(0, sa.Integer), sa.literal("", sa.Text),
-        ).where(_R.screening_id == screening_id, _R.status.in_(_ACTIVE), _R.email != "")
-        # RETURNING counts the rows on both databases (psycopg reports no rowcount here).
-        told = len(session.execute(
-            sa.insert(OutboxMessage.__table__).from_select(
-                ["kind", "registration_id", "recipient", "locale", "created_at", "attempts", "last_error"],
-                messages, include_defaults=False,
-            ).returning(OutboxMessage.__table__.c.id)
-        ).all())
+        r = Registration.__table__.c
+        told = notify_where(session, (r.screening_id == screening_id) & r.status.in_(_ACTIVE),
+                            "screening_cancelled", now)
         audit.record(session, user_id, "screening.cancel", screening, messages=told)
         return told

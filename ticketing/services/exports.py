@@ -91,7 +91,7 @@ def header(kind, scope):
         )]
     return [str(title) for title in (
         _("Scanned at (%(zone)s)", zone=zone), _("Screening"), _("Ticket"), _("Name"), _("Result"), _("Reason"),
-        _("Seats"), _("Staff e-mail"), _("Device"),
+        _("Seats"), _("Staff e-mail"), _("Device"), _("Let in offline"), _("Conflict"),
     )]
 
 
@@ -127,6 +127,9 @@ def rows(kind, scope):
                 yield (
                     _local(row.scanned_at, scope.tz), screening.title, ticket, row.name or "",
                     row.result, row.reason, row.seats, row.email or "", row.device or "",
+                    # Decided on a device without the network: the people it let in; a conflict
+                    # when that was more than the ticket had left when the scan reached the server.
+                    "" if row.offline_seats is None else row.offline_seats, "conflict" if row.is_conflict else "",
                 )
 
 
@@ -151,7 +154,7 @@ def _checkin_query(screening_id):
     )
     return (
         sa.select(c.scanned_at, c.scanned_code, c.result, c.reason, c.seats, t.code, r.name,
-                  User.__table__.c.email, Device.__table__.c.name.label("device"))
+                  User.__table__.c.email, Device.__table__.c.name.label("device"), c.offline_seats, c.is_conflict)
         .select_from(joined)
         .where(c.screening_id == screening_id)
         .order_by(c.scanned_at, c.id)

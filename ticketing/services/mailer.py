@@ -10,6 +10,7 @@ and exactly once as far as the server's acknowledgement and our commit can be ma
 """
 import logging
 import os
+import re
 import secrets
 import smtplib
 import socket
@@ -151,12 +152,17 @@ def mark_sent(claim, now=None):
                         .values(sent_at=now or utcnow(), claimed_until=None))
 
 
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
 def mark_failed(claim, error, now=None, final=False):
     """Record a failed try: retried after the back-off, or given up after the last try (or at
     once when `final`). Returns True if given up."""
     now = now or utcnow()
     give_up = final or claim.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
-    values = {"last_error": str(error)[:ERROR_MAX], "claimed_until": None}
+    # The server's words, with any e-mail address masked: the row's recipient says whose it is,
+    # and an erasure that ran while this message was being sent must not get the address back.
+    values = {"last_error": _ADDRESS.sub("<address>", str(error))[:ERROR_MAX], "claimed_until": None}
     if give_up:
         values["failed_at"] = now
     else:

@@ -34,19 +34,33 @@ def notify(session, registration, kind, now=None):
 
 def notify_many(session, registration_ids, kind, now=None):
     """Record a message of `kind` to each of `registration_ids` that has an e-mail address, in
-    one statement in the session's transaction."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown message kind {kind!r}")
-    if not registration_ids:
-        return
+    one statement per 5,000 ids in the session's transaction; return how many were recorded."""
     r = Registration.__table__.c
-    for start in range(0, len(registration_ids), _CHUNK):
-        chunk = registration_ids[start:start + _CHUNK]
-        session.connection().execute(
-            _INSERT.from_select(
-                ["kind", "registration_id", "recipient", "locale", "created_at", "attempts", "last_error"],
-                sa.select(sa.literal(kind), r.id, r.email, r.locale, sa.literal(now or utcnow(), UTCDateTime),
-                          sa.literal(0), sa.literal(""))
-                .where(r.id.in_(chunk), r.email != ""),
-            )
-        )
+    return sum(
+        notify_where(session, r.id.in_(registration_ids[start:start + _CHUNK]), kind, now)
+        for start in range(0, len(registration_ids), _CHUNK)
+    )
+
+
+def notify_where(session, condition, kind, now=None, announcement_id=None):
+    """Record a message of `kind` to every registration matching `condition` (a SQL condition on
+    the registrations table) that has an e-mail address, in one INSERT … SELECT in the session's
+    transaction, in sign-up order (so the sender sends them in that order); return how many.
+
+    `announcement_id` goes with kind ANNOUNCEMENT: the organizer's message the rows carry.
+    """
+    if kind not in KINDS and not (kind == ANNOUNCEMENT and announcement_id is not None):
+        raise ValueError(f"unknown message kind {kind!r}")
+    r = Registration.__table__.c
+    rows = sa.select(
+        sa.literal(kind, sa.String), r.id, r.email, r.locale, sa.literal(now or utcnow(), UTCDateTime()),
+        sa.literal(0, sa.Integer), sa.literal("", sa.Text), sa.literal(announcement_id, sa.Integer),
+    ).where(condition, r.email != "").order_by(r.id)
+    # RETURNING counts the rows on both databases (psycopg reports no rowcount here).
+    return len(session.execute(
+        _INSERT.from_select(
+            ["kind", "registration_id", "recipient", "locale", "created_at", "attempts", "last_error",
+             "announcement_id"],
+            rows, include_defaults=False,
+        ).returning(OutboxMessage.__table__.c.id)
+    ).all())

@@ -121,6 +121,7 @@ def as_json(data, now=None):
                 "scanned_at": _time(c.scanned_at), "result": c.result, "reason": c.reason, "seats": c.seats,
                 "undoes_id": c.undoes_id, "id": c.id,
                 "recorded_by": "door staff" if c.staff_user_id else ("door device" if c.device_id else ""),
+                "recorded_at": _time(c.recorded_at), "let_in_offline": c.offline_seats, "conflict": c.is_conflict,
             } for c in (data.checkins.get(ticket.id, []) if ticket else [])],
             "messages": [_message(m, data.announcements) for m in data.messages.get(r.id, [])],
         })

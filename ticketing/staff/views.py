@@ -1,10 +1,12 @@
 """Views of the staff pages: parse, call one service, redirect or re-render."""
 import hmac
+import io
 from functools import wraps
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -15,7 +17,7 @@ from ..models import Device, Registration, RegistrationSource, Screening, User
 from ..security import limit_door_scans, limit_logins
 from ..services import accounts, checkin, guests
 from ..urls import local_path
-from . import bp
+from . import bp, pwa
 from .forms import DeviceForm, LoginForm, LogoutForm, RevokeForm, ScanForm, WalkinForm
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -172,6 +174,53 @@ def vendor(name):
     if not path.is_file():
         abort(404)
     return send_file(path, mimetype=mimetype, max_age=86400)
+
+
+# The installable door (issue 7): its manifest, icon and service worker. They are public (a
+# browser fetches a manifest and its icons without cookies) and hold no data, only asset URLs.
+DOOR_STATIC_ASSETS = ("door-offline.js", "door-status.js", "door-camera.js", "door.js", "door.css", "style.css",
+                      "door-icon.svg")
+SERVICE_WORKER_TEMPLATE = ROOT / "templates" / "staff" / "door-sw.js"
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """The web app manifest of the door: installable, opening on the staff home."""
+    icons = [{"src": url_for("static", filename="door-icon.svg"), "sizes": "any", "type": "image/svg+xml"}]
+    icons += [{"src": url_for("staff.door_icon", size=size), "sizes": f"{size}x{size}", "type": "image/png"}
+              for size in pwa.ICON_SIZES]
+    response = jsonify({
+        "name": _("Festival door"), "short_name": _("Door"), "lang": str(get_locale()),
+        "start_url": url_for("staff.home"), "scope": url_for("staff.home"), "display": "standalone",
+        "theme_color": "#0b5cad", "background_color": "#ffffff", "icons": icons,
+    })
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@bp.get("/door-icon-<int:size>.png")
+def door_icon(size):
+    """The door's icon as a PNG (some browsers want one to install), drawn like door-icon.svg."""
+    if size not in pwa.ICON_SIZES:
+        abort(404)
+    return send_file(io.BytesIO(pwa.icon_png(size)), mimetype="image/png", max_age=86400)
+
+
+@bp.get("/door-sw.js")
+def door_service_worker():
+    """The door's service worker, served from /staff/ so that its scope covers the staff pages.
+
+    It pre-caches the door's assets; its cache version is a hash of their contents (and of the
+    worker itself), so that any change installs a new version that replaces the old caches.
+    """
+    assets = [url_for("static", filename=name) for name in DOOR_STATIC_ASSETS]
+    assets += [url_for("staff.vendor", name=name) for name in VENDOR_FILES]
+    assets += [url_for("staff.manifest")] + [url_for("staff.door_icon", size=size) for size in pwa.ICON_SIZES]
+    files = [ROOT / "ticketing" / "static" / name for name in DOOR_STATIC_ASSETS]
+    files += [ROOT / relative for relative, _mimetype in VENDOR_FILES.values()] + [SERVICE_WORKER_TEMPLATE]
+    body = render_template("staff/door-sw.js", assets=assets, version=pwa.contents_hash(tuple(files)),
+                           home=url_for("staff.home"), door_prefix=url_for("staff.door", screening_id=0)[:-1])
+    return body, 200, {"Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache"}
 
 
 @bp.route("/devices", methods=["GET", "POST"])

@@ -1,10 +1,22 @@
 // The door page: scan by camera, USB scanner or hand; show a verdict that fills the screen.
-// Talks to /api/v1 with the staff session and its CSRF token. Without this script the form
-// still works by a plain POST.
-(() => {
+// Talks to /api/v1 with the staff session and its CSRF token. Without the network (or when the
+// server is slow) scans are decided on the device and sent later: door-offline.js; the status
+// line: door-status.js; the camera: door-camera.js (all loaded first).
+// Without this script the form still works by a plain POST.
+(async () => {
   "use strict";
   const root = document.querySelector("[data-door]");
   if (!root) return;
+  // A door page kept for offline use by an older version of the app is served with this version's
+  // scripts (the service worker keeps the pages across versions): it may lack some of the modules
+  // this script needs. They are loaded here then (the service worker has them).
+  const MODULES = { DoorOffline: "door-offline.js", DoorStatus: "door-status.js", DoorCamera: "door-camera.js" };
+  const here = document.currentScript.src;
+  await Promise.all(Object.entries(MODULES).filter(([name]) => !window[name]).map(([, file]) => new Promise((resolve) => {
+    const script = Object.assign(document.createElement("script"), { src: new URL(file, here).href });
+    script.onload = script.onerror = resolve;
+    document.head.append(script);
+  })));
   const screening = Number(root.dataset.screening);
   const text = JSON.parse(document.getElementById("door-text").textContent);
   const form = document.getElementById("scan-form");
@@ -15,7 +27,6 @@
   const undoButton = document.getElementById("undo");
   const cameraButton = document.getElementById("camera-toggle");
   const video = document.getElementById("camera");
-  const network = document.getElementById("network");
   const CODE = /^[A-Z2-7]{26}$/;
   const REPEAT_MS = 3000; // a code seen again this soon is the same ticket still in front of the camera
   let lastAdmission = null;
@@ -28,6 +39,7 @@
   const clock = (iso) => new Intl.DateTimeFormat(document.documentElement.lang, {
     timeStyle: "short", timeZone: root.dataset.timezone }).format(new Date(iso));
   const normalize = (raw) => raw.replace(/[\s-]/g, "").toUpperCase();
+  const earlierText = (first) => fill(text.earlier, { time: clock(first.at), who: [first.staff, first.device].filter(Boolean).join(", ") || text.someone });
 
   async function api(method, path, body) {
     const response = await fetch("/api/v1" + path, {
@@ -40,10 +52,11 @@
     return data;
   }
 
-  function setOnline(ok) {
-    network.hidden = ok;
-    network.textContent = ok ? "" : text.offline;
-  }
+  // Offline work (door-offline.js): scans decided here, the queue, the sync; door-status.js
+  // shows it in the status line and the conflicts list.
+  const offline = window.DoorOffline.open({ screening, root, onChange: () => { showStatus(); } });
+  const setOnline = (ok) => offline.answered(ok);
+  const showStatus = () => window.DoorStatus.show(offline, { text, fill, counted, clock, earlierText });
 
   // Distinct sounds and vibrations, where the device allows.
   let audio = null;
@@ -85,6 +98,7 @@
 
   function show(result, code) {
     verdict.dataset.state = result.result;
+    verdict.dataset.offline = String(Boolean(result.local));
     verdict.replaceChildren(line("verdict-title", text[result.result]));
     actions.replaceChildren();
     const ticket = result.ticket;
@@ -96,17 +110,24 @@
         verdict.append(line("verdict-detail", detail));
       }
     }
-    if (result.result === "already_checked_in" && result.earlier.length) {
-      const first = result.earlier[0];
-      const who = [first.staff, first.device].filter(Boolean).join(", ") || text.someone;
-      verdict.append(line("verdict-detail", fill(text.earlier, { time: clock(first.at), who })));
-    }
+    if (result.result === "already_checked_in" && result.earlier.length) verdict.append(line("verdict-detail", earlierText(result.earlier[0])));
     if (result.result !== "admitted") {
-      const reason = text.reasons[result.reason] || result.message;
-      const other = ticket && ticket.screening;
+      // A code the phone's copy does not know may have been booked since the copy was taken.
+      const reason = result.local && result.reason === "unknown_code" && text.not_in_copy ? fill(text.not_in_copy, { time: clock(result.taken_at) })
+        : text.reasons[result.reason] || result.message;
+      const other = (ticket && ticket.screening) || result.other;
       verdict.append(line("verdict-detail", fill(reason, other ? { title: other.title, time: clock(other.starts_at) } : {})));
     }
-    if (result.result === "admitted") {
+    if (result.local) verdict.append(line("verdict-offline", text.decided_here));
+    if (result.result === "admitted" && result.local) {
+      lastAdmission = null; // not on the server yet: nothing to undo there
+      undoButton.disabled = true;
+      const inside = document.getElementById("count-in");
+      inside.textContent = Number(inside.textContent) + result.admitted_now;
+      for (let n = 1; n < result.admitted_now; n += 1) {
+        actions.append(button(counted(text.only_now, n), () => admitFewerHere(result, code, n)));
+      }
+    } else if (result.result === "admitted") {
       lastAdmission = result.checkin_id;
       undoButton.disabled = false;
       // A group ticket admits everyone by default; one tap admits fewer now.
@@ -125,6 +146,7 @@
   function scan(code, seats) {
     pending += 1;
     verdict.dataset.state = "checking";
+    delete verdict.dataset.offline;
     verdict.replaceChildren(line("verdict-title", "…"));
     actions.replaceChildren();
     queue = queue.then(() => checkIn(code, seats)).finally(() => { pending -= 1; });
@@ -134,17 +156,40 @@
   function fail(error) {
     if (!error.data) setOnline(false);
     verdict.dataset.state = "error";
+    delete verdict.dataset.offline;
     verdict.replaceChildren(line("verdict-title", error.message));
     actions.replaceChildren();
   }
 
+  // A scan gets its own id and the device's time first. The server decides it if it answers
+  // within 1.5 s; else the device does, from its copy, and keeps it in the queue before showing
+  // the verdict. Without a copy nothing can be decided: no one is let in.
   async function checkIn(code, seats) {
     try {
-      const body = { code, screening };
-      if (seats) body.seats = seats;
-      const result = await api("POST", "/checkins", body);
-      setOnline(true);
-      show(result, code);
+      const scan = await offline.newScan(code, seats);
+      const result = await offline.post(scan);
+      if (result && result.error) throw result.error;
+      if (result) {
+        show(result, code);
+        return;
+      }
+      let local = await offline.decide(scan, { thisDevice: text.this_device });
+      if (local && local.reason === "unknown_code" && offline.late) {
+        // The server is slow, not gone, and the copy does not know this code: it may have been
+        // booked since the copy was taken. Ask the server again and wait for it this time.
+        verdict.replaceChildren(line("verdict-title", text.still_checking || "…"));
+        // An error answer (a lapsed session, say) leaves the first request's fate unknown: the
+        // scan is then decided here and queued, and the sync settles it with the server.
+        const answer = await offline.post(scan, true);
+        if (answer && !answer.error) {
+          show(answer, code);
+          return;
+        }
+        local = await offline.decide(scan, { thisDevice: text.this_device });
+      }
+      if (!local) throw new Error(text.no_copy);
+      await offline.keep(scan, local);
+      show({ ...local, scan_id: scan.scan_id }, code);
     } catch (error) {
       fail(error);
     } finally {
@@ -155,11 +200,24 @@
   async function admitFewer(checkinId, code, n) {
     try {
       await api("POST", `/checkins/${checkinId}/undo`);
+      offline.refreshCopy();
     } catch (error) {
       fail(error);
       return;
     }
     await scan(code, n);
+  }
+
+  // The same for a group let in offline: the queued scan is changed before it is sent.
+  async function admitFewerHere(result, code, n) {
+    if (await offline.reduce(result.scan_id, n)) {
+      const inside = document.getElementById("count-in");
+      inside.textContent = Number(inside.textContent) - result.admitted_now;
+      const ticket = { ...result.ticket, admitted: result.ticket.admitted - (result.admitted_now - n) };
+      show({ ...result, admitted_now: n, ticket }, code);
+    } else if (offline.sentAs(result.scan_id)) {
+      await admitFewer(offline.sentAs(result.scan_id), code, n);
+    }
   }
 
   async function search(query) {
@@ -207,6 +265,7 @@
     }
     lastAdmission = null;
     undoButton.disabled = true;
+    offline.refreshCopy();
     verdict.dataset.state = "undone";
     verdict.replaceChildren(line("verdict-title", text.undone));
     actions.replaceChildren();
@@ -297,59 +356,40 @@
   setInterval(refreshCounts, 3000);
   refreshCounts();
 
-  // Camera: the native BarcodeDetector where the browser has one, else zxing-wasm served here.
-  async function decoder() {
-    if ("BarcodeDetector" in window) {
-      const formats = await window.BarcodeDetector.getSupportedFormats();
-      if (formats.includes("qr_code")) {
-        const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-        return async (source) => (await detector.detect(source)).map((found) => found.rawValue);
-      }
-    }
-    if (!window.ZXingWASM) return null;
-    window.ZXingWASM.prepareZXingModule({
-      overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? root.dataset.vendor + path : prefix + path) },
-    });
-    const canvas = document.createElement("canvas");
-    const context = canvas.getContext("2d", { willReadFrequently: true });
-    return async (source) => {
-      canvas.width = source.videoWidth;
-      canvas.height = source.videoHeight;
-      context.drawImage(source, 0, 0);
-      const image = context.getImageData(0, 0, canvas.width, canvas.height);
-      const found = await window.ZXingWASM.readBarcodes(image, { formats: ["QRCode"], maxNumberOfSymbols: 1, tryHarder: true });
-      return found.filter((barcode) => barcode.isValid).map((barcode) => barcode.text);
-    };
+  // The copy of the tickets: now and every 30 s while online. Waiting scans go when the network
+  // is back (and after any answer of the server, and every few seconds while some wait).
+  offline.copy().then(showStatus);
+  offline.count();
+  offline.refreshCopy();
+  setInterval(() => { if (navigator.onLine) offline.refreshCopy(); }, 30000);
+  window.addEventListener("online", () => { offline.sync(); offline.refreshCopy(); refreshCounts(); });
+  window.addEventListener("offline", () => { showStatus(); });
+  if ("serviceWorker" in navigator && root.dataset.sw) {
+    navigator.serviceWorker.register(root.dataset.sw, { scope: root.dataset.scope }).catch(() => { /* no offline pages */ });
   }
 
-  async function startCamera() {
-    const read = await decoder();
-    if (!read || !navigator.mediaDevices) throw new Error("no decoder");
-    video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
-    video.hidden = false;
-    await video.play();
-    cameraButton.hidden = true;
-    const tick = async () => {
-      if (video.readyState >= 2 && pending === 0) {
-        for (const raw of await read(video)) {
-          const code = normalize(raw);
-          const now = Date.now();
-          if (code === lastSeen.code && now - lastSeen.at < REPEAT_MS) { lastSeen.at = now; continue; }
-          lastSeen = { code, at: now };
-          await scan(code);
-        }
-      }
-      setTimeout(tick, 120);
-    };
-    tick();
+  // The camera (door-camera.js): a ticket still in front of it is not scanned again.
+  async function seen(raw) {
+    const code = normalize(raw);
+    const now = Date.now();
+    if (code === lastSeen.code && now - lastSeen.at < REPEAT_MS) {
+      lastSeen.at = now;
+      return;
+    }
+    lastSeen = { code, at: now };
+    await scan(code);
   }
 
   if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
     cameraButton.hidden = false;
-    cameraButton.addEventListener("click", () => startCamera().catch(() => {
-      verdict.dataset.state = "error";
-      verdict.replaceChildren(line("verdict-title", text.camera_error));
-    }));
+    cameraButton.addEventListener("click", () => {
+      window.DoorCamera.start(video, { vendor: root.dataset.vendor, idle: () => pending === 0, onCode: seen })
+        .then(() => { cameraButton.hidden = true; })
+        .catch(() => {
+          verdict.dataset.state = "error";
+          verdict.replaceChildren(line("verdict-title", text.camera_error));
+        });
+    });
   }
   input.focus();
 })();

@@ -210,6 +210,59 @@ def test_each_limit_refuses_with_retry_after(make_app, storage, setting):
         assert_refused(refused)
 
 
+def guesses_from(app, address, count):
+    client = client_from(app, address)
+    return [client.get(f"/r/{address}-{n:032d}").status_code for n in range(count)]
+
+
+def test_one_ipv6_subscriber_counts_once_whatever_address_it_takes(make_app, storage):
+    """A /64 is one subscriber's: guesses from any of its 2^64 addresses share one count."""
+    app = make_app(**storage)
+    app.config["LOOKUP_FAILURE_LIMIT"] = "3 per minute"
+    same_64 = ["2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:DB8:1:2:0:0:0:abcd", "2001:db8:1:2::77"]
+    assert [guesses_from(app, address, 1)[0] for address in same_64] == [404, 404, 404, 429]
+    assert guesses_from(app, "2001:db8:1:3::1", 4) == [404, 404, 404, 429]  # the next /64: another subscriber
+    # An IPv4 address is counted alone, written either way (an IPv4-mapped IPv6 address is the same client).
+    assert guesses_from(app, "203.0.113.5", 2) + guesses_from(app, "::ffff:203.0.113.5", 2) == [404, 404, 404, 429]
+    assert guesses_from(app, "203.0.113.6", 1) == [404]
+
+
+def test_ipv6_sign_ups_and_logins_count_per_64(make_app):
+    app = make_app()
+    app.config.update(SIGNUP_LIMIT="2 per minute", LOGIN_LIMIT="2 per minute")
+    sid = add_screening(app)
+    answers = [signup(client_from(app, f"2001:db8:aa:bb::{n}"), sid, name="P", email=f"p{n}@example.org")
+               for n in range(1, 4)]
+    assert [a.status_code for a in answers][:2] == [303, 303]
+    assert_refused(answers[2])
+    assert signup(client_from(app, "2001:db8:aa:bc::1"), sid, name="Q", email="q@example.org").status_code == 303
+    logins = [client_from(app, f"2001:db8:cc:dd::{n}").post("/staff/login", data={
+        "email": "x@example.org", "password": "wrong password"}) for n in range(1, 4)]
+    assert [a.status_code for a in logins][:2] == [422, 422]
+    assert_refused(logins[2])
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Registration)) == 3
+
+
+def test_the_address_counted_for_each_kind_of_client(make_app):
+    from ticketing.extensions import client_network
+
+    app = make_app()
+    cases = {
+        "203.0.113.7": "203.0.113.7",
+        "::ffff:203.0.113.7": "203.0.113.7",
+        "2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+        "2001:db8::": "2001:db8::/64",
+        "fe80::1%eth0": "fe80::/64",
+        "::1": "::/64",
+        "not an address": "not an address",
+        "": "127.0.0.1",
+    }
+    for remote, counted in cases.items():
+        with app.test_request_context(environ_base={"REMOTE_ADDR": remote}):
+            assert client_network() == counted, remote
+
+
 def test_two_apps_count_together_only_through_redis(make_app, storage):
     first, second = make_app(**storage), make_app(**storage)
     for app in (first, second):

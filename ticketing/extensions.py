@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and bound in the app factory."""
 import copy
+import ipaddress
 
 import flask_limiter
 from babel import negotiate_locale
@@ -7,7 +8,6 @@ from flask import current_app, has_app_context, has_request_context, request
 from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -81,7 +81,27 @@ class Limiter(flask_limiter.Limiter):
 for _name in Limiter.PER_APP:
     setattr(Limiter, _name, _PerApp(_name))
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+def client_network():
+    """The client's address as the rate limits count it: an IPv4 address, or an IPv6 /64.
+
+    One IPv6 subscriber (a home, a phone, a rented server) is given a whole /64 and may use any
+    of its 2^64 addresses: counting them one by one would let a script guess private links or
+    sign people up without ever meeting a limit. An IPv4 address inside IPv6 (::ffff:a.b.c.d)
+    counts as that IPv4 address. Behind a proxy, TRUSTED_PROXIES makes remote_addr the client's.
+    """
+    text = request.remote_addr or "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])  # fe80::1%eth0: the zone says nothing
+    except ValueError:
+        return text  # not an address (a unix socket's name): counted as it is
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+limiter = Limiter(key_func=client_network, default_limits=[])
 login_manager = LoginManager()
 login_manager.login_view = "staff.login"
 # Flashed on the login page when a page needs a login: in the reader's language (str() of the lazy text).

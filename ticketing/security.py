@@ -10,11 +10,10 @@ import math
 import time
 
 from flask import current_app, request
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .extensions import limiter
+from .extensions import client_network, limiter
 
 # No inline script or style on any page: code and styles come from /static and /staff/vendor,
 # data for scripts from <script type="application/json"> blocks (never executed).
@@ -107,10 +106,10 @@ def caller_key():
 
 
 def staff_key():
-    """The logged-in staff user, else the client's address."""
+    """The logged-in staff user, else the client's address (an IPv6 /64: client_network)."""
     if current_user.is_authenticated:
         return f"user:{current_user.id}"
-    return "address:" + (get_remote_address() or "")
+    return "address:" + client_network()
 
 
 def _failed_lookup(response):

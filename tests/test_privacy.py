@@ -378,6 +378,32 @@ def test_erasure_cancels_promotes_the_waiting_list_and_anonymises(app, admin, pe
     assert post(admin, "/admin/privacy/erase/confirm", "ana@example.org").status_code == 404
 
 
+def test_an_erasure_cut_short_leaves_nothing_half_done(app, person, monkeypatch):
+    """The cancellations, promotions, anonymisation and audit entry are one transaction: a failure
+    after all of them were written (the database gone before the commit) leaves every row as it
+    was, and running the erasure again does it whole."""
+    before = dump(app)
+    anonymise = privacy.anonymise
+
+    def anonymise_then_fail(session, ids, now=None):
+        anonymise(session, ids, now)
+        session.flush()
+        raise sa.exc.OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(privacy, "anonymise", anonymise_then_fail)
+    with app.app_context():
+        with pytest.raises(sa.exc.OperationalError):
+            personal_data.erase("ana@example.org")
+        db.session.rollback()
+    assert dump(app) == before  # Ana's coming seat kept, Carol still waiting, nothing anonymised
+    monkeypatch.setattr(privacy, "anonymise", anonymise)
+    with app.app_context():
+        result = personal_data.erase("ana@example.org")
+        assert (result.registrations, result.cancelled, result.promoted) == (2, 1, 1)
+        assert db.session.get(Registration, person["carol"]).status == "confirmed"
+    assert "Ana P." not in dump(app)
+
+
 def test_erasure_removes_waiting_guest_list_previews_of_the_address(app, make_screening):
     screening = make_screening()
     with app.app_context():

@@ -282,30 +282,39 @@ def cancel(registration_id, now=None, reason="attendee", user_id=None):
     if screening_id is None:
         raise NotFoundError()
     with write_transaction() as session:
-        screening = lock_screening(session, screening_id)
-        # Locked, then read fresh with its ticket: a check-in at the door locks the same row.
-        registration = session.execute(
-            sa.select(Registration)
-            .where(Registration.id == registration_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one()
-        if registration.ticket is not None:
-            session.refresh(registration.ticket)
-        refusal = cancel_refusal(registration, now)
-        if refusal is not None:
-            raise refusal
-        if registration.status == CONFIRMED:
-            release_seats(session, screening, registration.seats)
-        registration.status = CANCELLED
-        registration.cancelled_at = now
-        registration.cancel_reason = reason
-        notify(session, registration, "cancelled")
-        promoted = promote_waitlist(session, screening)
-        if user_id is not None or reason == "organizer":
-            audit.record(session, user_id, "registration.cancel", registration, reason=reason,
-                         seats=registration.seats, promoted=len(promoted))
-        return CancelResult(registration, promoted)
+        return cancel_in(session, screening_id, registration_id, now, reason, user_id)
+
+
+def cancel_in(session, screening_id, registration_id, now, reason="attendee", user_id=None):
+    """Cancel as `cancel` does, in the caller's write transaction (an erasure's, which cancels
+    and anonymises together). A refusal is raised before anything is written.
+
+    Locks the screening's row: a caller cancelling in several screenings goes in their id order.
+    """
+    screening = lock_screening(session, screening_id)
+    # Locked, then read fresh with its ticket: a check-in at the door locks the same row.
+    registration = session.execute(
+        sa.select(Registration)
+        .where(Registration.id == registration_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if registration.ticket is not None:
+        session.refresh(registration.ticket)
+    refusal = cancel_refusal(registration, now)
+    if refusal is not None:
+        raise refusal
+    if registration.status == CONFIRMED:
+        release_seats(session, screening, registration.seats)
+    registration.status = CANCELLED
+    registration.cancelled_at = now
+    registration.cancel_reason = reason
+    notify(session, registration, "cancelled")
+    promoted = promote_waitlist(session, screening)
+    if user_id is not None or reason == "organizer":
+        audit.record(session, user_id, "registration.cancel", registration, reason=reason,
+                     seats=registration.seats, promoted=len(promoted))
+    return CancelResult(registration, promoted)
 
 
 def waitlist_position(registration):

@@ -175,6 +175,9 @@ class Erasure:
 def erase(email, user_id=None, now=None):
     """Erase what is stored about an address: cancel, then anonymise; return an Erasure.
 
+    One transaction: the cancellations (and the waiting list's promotions they bring), the
+    anonymisation and the audit entry are written together or not at all, so an erasure cut
+    short (a crash, the database gone) leaves nothing half done and can simply be run again.
     Registrations made after the erasure started are left alone (the person signed up again).
     Raises InvalidInputError, NotFoundError (nothing is stored about the address).
     """
@@ -184,16 +187,17 @@ def erase(email, user_id=None, now=None):
         raise NotFoundError(_("Nothing is stored about this e-mail address.") if data.is_empty
                             else _("No registration is stored for this e-mail address."))
     ids = [r.id for r in data.registrations]
-    coming = [r.id for r in data.registrations if r.status != booking.CANCELLED and r.screening.starts_at > now]
+    coming = sorted((r.screening_id, r.id) for r in data.registrations
+                    if r.status != booking.CANCELLED and r.screening.starts_at > now)
     result = Erasure(registrations=len(ids))
-    for registration_id in coming:
-        try:
-            cancelled = booking.cancel(registration_id, now=now, reason="organizer", user_id=user_id)
-        except (AlreadyCancelledError, TicketUsedError, ScreeningStartedError):
-            continue  # cancelled meanwhile, or the person is in the hall: only anonymised
-        result.cancelled += 1
-        result.promoted += len(cancelled.promoted)
     with write_transaction() as session:
+        for screening_id, registration_id in coming:  # screenings locked in id order: no deadlock
+            try:
+                cancelled = booking.cancel_in(session, screening_id, registration_id, now, "organizer", user_id)
+            except (AlreadyCancelledError, TicketUsedError, ScreeningStartedError):
+                continue  # cancelled meanwhile, or the person is in the hall: only anonymised
+            result.cancelled += 1
+            result.promoted += len(cancelled.promoted)
         done = privacy.anonymise(session, ids, now)
         result.messages, result.checkins = done.messages, done.checkins
         audit.record(session, user_id, "person.erase", None, registrations=result.registrations,

@@ -11,7 +11,12 @@ every 3 s) may still arrive afterwards on a busy machine: `go_offline` waits unt
 open at that moment have ended before `reached` starts again. One request is not cut by
 `set_offline`: Chromium's update check of the service worker's script (measured: it reached
 the server about 3 s after an offline reload); a phone really offline fails it, and the tests
-leave it out.
+leave it out. Nor, now and then, is the first request of a page reloaded offline (the door's
+poll of the counts, some 25 ms after the reload, in about one run of three): it is sent before
+Chromium applies the context's emulation to the new page, as its headers show (the browser's
+own Accept-Language, not the context's en-GB). A phone really offline could not send it either,
+and it changes nothing (the queued scans wait, and are counted below); the tests leave out the
+requests sent outside the context's emulation, known by that header.
 """
 import re
 import time
@@ -29,17 +34,18 @@ from ticketing.services.accounts import create_user
 
 PASSWORD = "a long enough secret"
 UNKNOWN = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+CONTEXT_LANGUAGE = "en-GB"  # each phone's locale: its requests carry it as their Accept-Language
 
 
 @pytest.fixture
 def reached(live):
-    """The paths of the requests that reach the server, in order (a WSGI wrapper)."""
+    """The requests that reach the server, in order, each as (path, Accept-Language) (a WSGI wrapper)."""
     app, _ = live
     paths = []
     inner = app.wsgi_app
 
     def recording(environ, start_response):
-        paths.append(environ.get("PATH_INFO", ""))
+        paths.append((environ.get("PATH_INFO", ""), environ.get("HTTP_ACCEPT_LANGUAGE", "")))
         return inner(environ, start_response)
 
     app.wsgi_app = recording
@@ -68,8 +74,9 @@ def go_offline(page, reached):
 
 
 def arrived_while_offline(reached):
-    """What reached the server since `go_offline`, but the worker's update check (see above)."""
-    return [path for path in reached if path != "/staff/door-sw.js"]
+    """The paths that reached the server since `go_offline`, but the worker's update check and
+    requests sent outside the context's emulation (see above)."""
+    return [path for path, language in reached if path != "/staff/door-sw.js" and language == CONTEXT_LANGUAGE]
 
 
 @pytest.fixture
@@ -81,7 +88,7 @@ def phones(live, camera):
     def phone(email="door@example.org"):
         with app.app_context():
             create_user(email, "door", PASSWORD)
-        context = camera.browser.new_context(viewport={"width": 360, "height": 780}, locale="en-GB")
+        context = camera.browser.new_context(viewport={"width": 360, "height": 780}, locale=CONTEXT_LANGUAGE)
         open_requests(context)
         contexts.append(context)
         page = context.new_page()
@@ -408,6 +415,18 @@ def test_logging_out_forgets_the_names_and_keeps_the_scans_waiting(live, phones,
     rows = server.rows(code)
     assert [(r.result, r.offline_seats, r.staff_user_id) for r in rows] == [("admitted", 1, second)]
     assert page.evaluate(HELD)["copies"] == 1  # a fresh copy for the new volunteer
+
+    # Going back through the history to the login page, still logged in: the page is asked for
+    # again (no-store), so it is not the logged-out one, and the new copy stays.
+    page.go_back()
+    page.wait_for_url(re.compile(r"/staff/$"))
+    page.go_back()
+    page.wait_for_url(re.compile(r"/staff/login$"))
+    page.wait_for_load_state("load")
+    assert page.locator("script[src*='door-forget']").count() == 0
+    page.wait_for_timeout(500)  # what the forgetting would take, had it run
+    assert not page.evaluate("() => 'doorForgotten' in document.documentElement.dataset")
+    assert page.evaluate(HELD)["copies"] == 1
 
 
 # The door page as an older version of the app kept it: without the scripts and texts added since.

@@ -97,6 +97,11 @@ def test_every_route_answers_with_the_security_headers(app, admin, site, scheme)
             assert hsts is None, what
         if response.status_code == 200:
             rendered.add(endpoint)
+        private = endpoint.split(".")[0] in {"staff", "admin", "api"}
+        if private and response.mimetype in ("text/html", "application/json"):
+            assert "no-store" in response.headers.get("Cache-Control", ""), what  # names: no copy in caches
+        elif response.mimetype == "text/html" and response.status_code == 200:
+            assert "no-store" not in response.headers.get("Cache-Control", ""), what
         if response.mimetype == "text/html":
             page = response.get_data(as_text=True)
             assert not INLINE_SCRIPT.search(page), f"{what}: inline script"

@@ -32,6 +32,12 @@ CSP = {
 # (Chromium refuses the module without it): only the door page gets it.
 WASM_ENDPOINTS = {"staff.door"}
 PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
+# Staff pages and API answers name attendees: the door phone or the office laptop that others use
+# keeps no copy of them in its HTTP cache (the door's offline copy is kept by its service worker,
+# on purpose, and forgotten at logout). Scripts, styles and the public pages are cached as usual;
+# an attendee's own ticket page too, so that it still opens at the door with no network.
+NO_STORE_PREFIXES = ("/staff/", "/admin/", "/api/")
+NO_STORE_TYPES = {"text/html", "application/json"}
 
 
 def content_security_policy(wasm=False):
@@ -57,6 +63,9 @@ def add_headers(response):
     headers["Referrer-Policy"] = "no-referrer" if request.path.startswith("/r/") else "same-origin"
     headers["Permissions-Policy"] = PERMISSIONS_POLICY
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if (request.path.startswith(NO_STORE_PREFIXES) and response.mimetype in NO_STORE_TYPES
+            and "Cache-Control" not in headers):
+        headers["Cache-Control"] = "no-store"
     if request.is_secure and current_app.config["HSTS_MAX_AGE"]:
         headers["Strict-Transport-Security"] = f"max-age={int(current_app.config['HSTS_MAX_AGE'])}"
     return response

@@ -391,6 +391,40 @@ def test_the_refusal_page_speaks_the_readers_language(make_app):
     assert '<html lang="fr">' in page
 
 
+class Clock:
+    """time.time() for the limits' memory counters and the Retry-After, moved by the test."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def time(self):
+        return self.now
+
+
+def test_no_60_seconds_ever_let_more_than_a_per_minute_limit_through(make_app, monkeypatch):
+    """A moving window: a fixed one, started by the first attempt, let 2 attempts at its end and
+    2 more at the start of the next one through, 4 within 3 seconds for "2 per minute"."""
+    import limits.storage.memory
+
+    import ticketing.security
+
+    clock = Clock(1_000_000.0)
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    monkeypatch.setattr(ticketing.security, "time", clock)
+    app = make_app()
+    app.config["LOGIN_LIMIT"] = "2 per minute"
+    attempt = failed_logins(app)
+    answers = {}
+    for offset in (0, 59, 61, 62, 118, 119.5, 121.5, 122):
+        clock.now = 1_000_000.0 + offset
+        answers[offset] = attempt()
+    assert {t: a.status_code for t, a in answers.items()} == {
+        0: 422, 59: 422, 61: 422, 62: 429, 118: 429, 119.5: 422, 121.5: 422, 122: 429}
+    # Refused at 62 s: the attempt of 59 s leaves the window at 119 s, 57 s later; at 118 s, in 1 s;
+    # at 122 s, the attempt of 119.5 s leaves it at 179.5 s.
+    assert [int(answers[t].headers["Retry-After"]) for t in (62, 118, 122)] == [57, 1, 58]
+
+
 def test_an_hourly_limit_says_how_many_minutes(make_app):
     app = make_app()
     app.config["LOGIN_LIMIT"] = "1 per hour"

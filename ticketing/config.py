@@ -78,6 +78,9 @@ class Defaults:
     OUTBOX_POLL_SECONDS = 5  # `flask outbox run` looks for new messages this often
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_KEY_PREFIX = "ticketing"  # keys in a shared Redis start with LIMITS:LIMITER/ticketing/
+    # A moving window: no 60 seconds ever see more than a limit's "per minute" (a fixed window let
+    # twice as many through around its boundary), and Retry-After is when the oldest hit leaves it.
+    RATELIMIT_STRATEGY = "moving-window"
     # A refusal says when to retry (Retry-After); no X-RateLimit-* counts on every answer.
     RATELIMIT_HEADERS_ENABLED = False
     # Redis unreachable: count in each process's memory meanwhile (logged), rather than answer 500.

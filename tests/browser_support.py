@@ -6,6 +6,7 @@ Browser tests skip when Chromium or Playwright is missing, unless TICKETING_REQU
 import io
 import json
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -14,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 from werkzeug.serving import make_server
 
-from conftest import make_test_app
+from conftest import ADMIN_PASSWORD, make_test_app
 from ticketing.extensions import db
 
 CHROMIUM = os.environ.get("TICKETING_CHROMIUM", "/usr/bin/chromium")
@@ -30,6 +31,16 @@ def missing(what):
     if REQUIRE_BROWSER:
         pytest.fail(f"browser tests are required (TICKETING_REQUIRE_BROWSER=1) but {what}")
     pytest.skip(what)
+
+
+def log_in(page, email, then=None, password=ADMIN_PASSWORD):
+    """Fill the staff login form open on `page`, press Log in, and wait for the page it leads to
+    when `then` (a pattern of the URL's end, like r"/staff/$") is given."""
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    if then:
+        page.wait_for_url(re.compile(then))
 
 
 @pytest.fixture(scope="session")

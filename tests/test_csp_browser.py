@@ -8,7 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from browser_support import write_y4m
+from browser_support import log_in, write_y4m
 from ticketing import security
 from ticketing.extensions import db
 from ticketing.models import Ticket
@@ -81,10 +81,7 @@ def test_every_kind_of_page_runs_without_a_csp_violation(live, camera, watched):
 
     # Staff: log in, then the door with the camera reading a ticket.
     page.goto(base + "/staff/login")
-    page.get_by_label("Email").fill("organizer@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/staff/$"))
+    log_in(page, "organizer@example.org", then=r"/staff/$")
     code = ticket_code(app, "Zeynep Yılmaz", "zeynep@example.org")
     write_y4m(camera.video, tickets.render_qr_png(code))
     page.goto(base + "/staff/door/1")
@@ -110,10 +107,7 @@ def test_the_door_decoder_needs_webassembly_and_only_that(live, camera, watched,
         create_user("door@example.org", "door", PASSWORD)
     write_y4m(camera.video, tickets.render_qr_png(ticket_code(app, "Ana", "ana@example.org")))
     page.goto(base + "/staff/door/1")
-    page.get_by_label("Email").fill("door@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/staff/door/1$"))
+    log_in(page, "door@example.org", then=r"/staff/door/1$")
     assert violations == []
     page.get_by_role("button", name="Start the camera").click()
     wait_for_report(page, violations)

@@ -5,20 +5,13 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from browser_support import assert_accessible_on_a_phone, write_y4m
+from browser_support import assert_accessible_on_a_phone, log_in, write_y4m
 from ticketing.extensions import db
 from ticketing.models import CheckIn, Ticket
 from ticketing.services import booking, tickets
 from ticketing.services.accounts import create_user
 
 PASSWORD = "a long enough secret"
-
-
-def log_in(page, email="door@example.org"):
-    """Fill the staff login form that is open and press Log in."""
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 @pytest.fixture
@@ -30,7 +23,7 @@ def door(live, camera):
     context = camera.browser.new_context(viewport={"width": 360, "height": 780}, locale="en-GB")
     page = context.new_page()
     page.goto(base + "/staff/login")
-    log_in(page)
+    log_in(page, "door@example.org")
     page.wait_for_url(re.compile(r"/staff/$"))
 
     def ticket(name, seats=1):
@@ -167,7 +160,7 @@ def test_without_javascript_the_form_still_checks_in(live, camera):
     context = camera.browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(base + "/staff/door/1")
-    log_in(page)
+    log_in(page, "door@example.org")
     page.wait_for_url(re.compile(r"/staff/door/1$"))
     page.get_by_label("Ticket code, or a name to search").fill(code)
     page.get_by_role("button", name="Check in").click()

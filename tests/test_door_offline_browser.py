@@ -26,7 +26,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from browser_support import write_y4m
+from browser_support import log_in, write_y4m
 from ticketing.extensions import db
 from ticketing.models import CheckIn, Registration, Ticket, utcnow
 from ticketing.services import booking, checkin, tickets
@@ -93,10 +93,7 @@ def phones(live, camera):
         contexts.append(context)
         page = context.new_page()
         page.goto(base + "/staff/login")
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(re.compile(r"/staff/$"))
+        log_in(page, email, then=r"/staff/$")
         return page
 
     yield phone
@@ -405,10 +402,7 @@ def test_logging_out_forgets_the_names_and_keeps_the_scans_waiting(live, phones,
     # The next volunteer logs in on this phone: the waiting scan goes, under their name.
     with live[0].app_context():
         second = create_user("second@example.org", "door", PASSWORD)[0].id
-    page.get_by_label("Email").fill("second@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/staff/$"))
+    log_in(page, "second@example.org", then=r"/staff/$")
     page.unroute("**/api/v1/checkins")
     open_door(page, base)
     expect(page.locator("#network")).not_to_contain_text("wait", timeout=15_000)
@@ -606,10 +600,7 @@ def test_on_plain_http_from_another_host_the_door_still_checks_online(live, play
         page = browser.new_context(viewport={"width": 360, "height": 780}, locale="en-GB").new_page()
         lan = f"http://door.test:{port}"
         page.goto(lan + "/staff/login")
-        page.get_by_label("Email").fill("lan@example.org")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(re.compile(r"/staff/$"))
+        log_in(page, "lan@example.org", then=r"/staff/$")
         page.goto(lan + "/staff/door/1")
         assert page.evaluate("() => !window.isSecureContext && !(window.crypto && crypto.subtle)")
         code = server.ticket("Plain Http")

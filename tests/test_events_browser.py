@@ -7,7 +7,7 @@ import re
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from browser_support import assert_accessible_on_a_phone
+from browser_support import assert_accessible_on_a_phone, log_in
 from ticketing.extensions import db
 from ticketing.models import Event, Screening
 from ticketing.services.accounts import create_user
@@ -19,10 +19,7 @@ def log_in_as_organizer(app, page, base):
     with app.app_context():
         create_user("organizer@example.org", "admin", PASSWORD)
     page.goto(base + "/admin/")
-    page.get_by_label("Email").fill("organizer@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/admin/$"))
+    log_in(page, "organizer@example.org", then=r"/admin/$")
 
 
 def test_an_organizer_sets_up_a_screening_and_the_public_sees_it(live, page):

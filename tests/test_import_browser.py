@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from browser_support import assert_accessible_on_a_phone
+from browser_support import assert_accessible_on_a_phone, log_in
 from ticketing.extensions import db
 from ticketing.models import Registration
 from ticketing.services.accounts import create_user
@@ -24,10 +24,7 @@ def organizer(live, browser, tmp_path):
     context = browser.new_context(viewport={"width": 360, "height": 780}, locale="en-GB")
     page = context.new_page()
     page.goto(base + "/staff/login")
-    page.get_by_label("Email").fill("organizer@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/staff/$"))
+    log_in(page, "organizer@example.org", then=r"/staff/$")
     rows = "".join(f"{name};guest{n}@example.org;{1 + n % 2};Press\n" for n, name in enumerate(GUESTS))
     csv_file = tmp_path / "guests.csv"
     csv_file.write_bytes(("\ufeffName;E-mail;Seats;Note\n" + rows).encode("utf-8"))

@@ -8,6 +8,7 @@ import re
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from browser_support import log_in
 from ticketing.extensions import db
 from ticketing.models import Event, Registration, Screening
 from ticketing.services.accounts import create_user
@@ -28,9 +29,7 @@ def test_an_organizer_sets_up_a_festival_imports_guests_follows_and_exports(live
 
     # Log in from the staff home and find the back office from there.
     page.goto(base + "/staff/login")
-    page.get_by_label("Email").fill("organizer@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "organizer@example.org")
     page.get_by_role("link", name="Back office: events, attendees, exports").click()
 
     # The festival and its three screenings.

@@ -2,13 +2,12 @@
 
 Run with the Chromium lock: flock /tmp/chromium.lock .venv/bin/python -m pytest tests/test_walkin_browser.py
 """
-import re
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from browser_support import assert_accessible_on_a_phone
+from browser_support import assert_accessible_on_a_phone, log_in
 from ticketing.extensions import db
 from ticketing.models import CheckIn, Registration, Screening
 from ticketing.services import guests
@@ -26,10 +25,7 @@ def door_page(live, browser):
     context = browser.new_context(viewport={"width": 360, "height": 780}, locale="en-GB")
     page = context.new_page()
     page.goto(base + "/staff/door/1")
-    page.get_by_label("Email").fill("door@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/staff/door/1$"))
+    log_in(page, "door@example.org", then=r"/staff/door/1$")
     yield page, app
     context.close()
 

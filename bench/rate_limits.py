@@ -3,8 +3,8 @@
 The app counts each sign-up, failed look-up and API call with Flask-Limiter, which uses the
 `limits` library: RATELIMIT_STRATEGY picks how (moving-window since 2026-11-29, fixed-window
 before). For each storage (memory; Redis when one answers) and each strategy, this times
-Flask-Limiter's two calls per request, `test` then `hit`, on one key that already holds most of
-its limit and stays under it (the moving window keeps one entry per counted request), and prints
+Flask-Limiter's two calls per request, `test` then `hit`, on keys that already hold half their
+limit and stay under it (the moving window keeps one entry per counted request), and prints
 the median per request over several runs and the ratio of moving to fixed measured in the same go.
 
     .venv/bin/python bench/rate_limits.py [--limit "1000 per hour"] [--runs 5] [--requests 2000]

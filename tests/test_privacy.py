@@ -2,6 +2,7 @@
 back office. Each test runs on SQLite and on PostgreSQL (the `app` fixture)."""
 import json
 import os
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -10,10 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 from pages import errors, hidden
+from ticketing.database import write_transaction
+from ticketing.errors import NotMovableError
 from ticketing.extensions import db
 from ticketing.models import AuditEntry, CheckIn, Event, OutboxMessage, Registration, Screening, Ticket, utcnow
 from ticketing.services import (
-    announcements, audit, booking, checkin, guests, imports, mailer, personal_data, privacy, stats)
+    announcements, audit, booking, checkin, events, guests, imports, mailer, personal_data, privacy, stats)
 
 DAY = timedelta(days=1)
 
@@ -402,6 +405,93 @@ def test_an_erasure_cut_short_leaves_nothing_half_done(app, person, monkeypatch)
         assert (result.registrations, result.cancelled, result.promoted) == (2, 1, 1)
         assert db.session.get(Registration, person["carol"]).status == "confirmed"
     assert "Ana P." not in dump(app)
+
+
+def seats_add_up(app):
+    """R1's bookkeeping: every screening's seats_taken is the sum of its confirmed seats."""
+    with app.app_context():
+        confirmed = sa.func.coalesce(sa.func.sum(Registration.seats).filter(Registration.status == "confirmed"), 0)
+        rows = db.session.execute(
+            sa.select(Screening.id, Screening.seats_taken, confirmed)
+            .outerjoin(Registration, Registration.screening_id == Screening.id).group_by(Screening.id)
+        ).all()
+        db.session.rollback()
+    return {sid: (taken, int(total)) for sid, taken, total in rows if taken != total} == {}
+
+
+def test_erasing_a_booking_of_a_cancelled_screening_cancels_it_too(app, person):
+    """The last booking cancelled in a screening that promotes no one (it is cancelled) is written
+    before the anonymisation runs its plain SQL."""
+    with app.app_context():
+        events.cancel_screening(person["full"])
+        result = personal_data.erase("ana@example.org")
+        assert (result.registrations, result.cancelled, result.promoted) == (2, 1, 0)
+        coming = db.session.get(Registration, person["ana"][1])
+        assert (coming.status, coming.cancel_reason) == ("cancelled", "organizer") and coming.cancelled_at
+    assert seats_add_up(app)
+
+
+def test_a_booking_moved_while_it_is_erased_frees_the_seats_of_its_new_screening(app, person, monkeypatch):
+    """An organizer moves Ana's coming booking to another screening just as her erasure starts.
+    PostgreSQL: the move commits before the erasure locks the old screening, which finds the
+    booking gone from it and starts again. SQLite: the move waits for the erasure's write lock,
+    then finds the booking cancelled. Either way every seat count stays right."""
+    with app.app_context():
+        full = db.session.get(Screening, person["full"])
+        other = Screening(event_id=full.event_id, title="Other film", starts_at=full.starts_at, capacity=10)
+        db.session.add(other)
+        db.session.commit()
+        other_id = other.id
+    cancel_in, moves = booking.cancel_in, []
+
+    def move():
+        with app.app_context():
+            try:
+                moves.append(guests.move(person["ana"][1], other_id))
+            except Exception as error:  # SQLite: NotMovableError, the booking is cancelled by then
+                moves.append(error)
+
+    def moved_meanwhile(session, screening_id, registration_id, *args):
+        if registration_id == person["ana"][1] and not moves:
+            mover = threading.Thread(target=move)
+            mover.start()
+            mover.join(timeout=3)  # PostgreSQL: it is done; SQLite: it waits for this transaction
+            moves.append(mover)
+        return cancel_in(session, screening_id, registration_id, *args)
+
+    monkeypatch.setattr(booking, "cancel_in", moved_meanwhile)
+    with app.app_context():
+        result = personal_data.erase("ana@example.org")
+        mover = next(m for m in moves if isinstance(m, threading.Thread))
+        mover.join(timeout=30)
+        assert not mover.is_alive()
+        coming = db.session.get(Registration, person["ana"][1])
+        assert coming.status == "cancelled" and result.cancelled == 1
+        if db.engine.dialect.name == "postgresql":
+            assert coming.screening_id == other_id  # moved, then cancelled where it was
+            assert db.session.get(Screening, other_id).seats_taken == 0
+        else:
+            assert coming.screening_id == person["full"]
+            assert any(isinstance(m, NotMovableError) for m in moves)
+    assert seats_add_up(app)
+
+
+def test_a_cancellation_of_a_moved_booking_frees_the_new_screenings_seats(app, person):
+    """cancel_in, told the booking's old screening, refuses and writes nothing; cancel reads it again."""
+    with app.app_context():
+        full = db.session.get(Screening, person["full"])
+        other = Screening(event_id=full.event_id, title="Other film", starts_at=full.starts_at, capacity=10)
+        db.session.add(other)
+        db.session.commit()
+        guests.move(person["ana"][1], other.id)
+        before = dump(app)
+        with pytest.raises(booking.ScreeningChanged):
+            with write_transaction() as session:
+                booking.cancel_in(session, person["full"], person["ana"][1], utcnow())
+        assert dump(app) == before
+        booking.cancel(person["ana"][1])
+        assert db.session.get(Screening, other.id).seats_taken == 0
+    assert seats_add_up(app)
 
 
 def test_erasure_removes_waiting_guest_list_previews_of_the_address(app, make_screening):

@@ -261,6 +261,11 @@ def test_the_address_counted_for_each_kind_of_client(make_app):
     for remote, counted in cases.items():
         with app.test_request_context(environ_base={"REMOTE_ADDR": remote}):
             assert client_network() == counted, remote
+    app.config["RATELIMIT_IPV6_PREFIX"] = 48  # a provider giving each customer a /48
+    for remote, counted in {"2001:db8:1:2:3:4:5:6": "2001:db8:1::/48", "2001:db8:1:ffff::9": "2001:db8:1::/48",
+                            "203.0.113.7": "203.0.113.7"}.items():
+        with app.test_request_context(environ_base={"REMOTE_ADDR": remote}):
+            assert client_network() == counted, remote
 
 
 def test_two_apps_count_together_only_through_redis(make_app, storage):

@@ -81,6 +81,9 @@ class Defaults:
     # A moving window: no 60 seconds ever see more than a limit's "per minute" (a fixed window let
     # twice as many through around its boundary), and Retry-After is when the oldest hit leaves it.
     RATELIMIT_STRATEGY = "moving-window"
+    # IPv6 clients are counted per network of this many leading bits: a /64 is one phone or one
+    # home's network; 56 or 48 also groups the several /64s that some providers give one customer.
+    RATELIMIT_IPV6_PREFIX = 64
     # A refusal says when to retry (Retry-After); no X-RateLimit-* counts on every answer.
     RATELIMIT_HEADERS_ENABLED = False
     # Redis unreachable: count in each process's memory meanwhile (logged), rather than answer 500.

@@ -83,6 +83,13 @@ class AlreadyRegisteredError(TicketingError):
     field = "email"
 
 
+class RegistrationChangedError(TicketingError):
+    """The registration moved to another screening while it was being cancelled, again and again."""
+
+    code = "registration_changed"
+    message = _l("This registration was just moved by someone else; look again.")
+
+
 class NotMovableError(TicketingError):
     code = "not_movable"
     message = _l("Only a registration that is active and not yet checked in can be moved.")

@@ -82,10 +82,11 @@ for _name in Limiter.PER_APP:
     setattr(Limiter, _name, _PerApp(_name))
 
 def client_network():
-    """The client's address as the rate limits count it: an IPv4 address, or an IPv6 /64.
+    """The client's address as the rate limits count it: an IPv4 address, or an IPv6 network
+    (a /64 unless RATELIMIT_IPV6_PREFIX says otherwise).
 
-    One IPv6 subscriber (a home, a phone, a rented server) is given a whole /64 and may use any
-    of its 2^64 addresses: counting them one by one would let a script guess private links or
+    One IPv6 subscriber (a phone, a home, a rented server) is given at least a /64 and may use
+    any of its addresses: counting them one by one would let a script guess private links or
     sign people up without ever meeting a limit. An IPv4 address inside IPv6 (::ffff:a.b.c.d)
     counts as that IPv4 address. Behind a proxy, TRUSTED_PROXIES makes remote_addr the client's.
     """
@@ -97,7 +98,8 @@ def client_network():
     if address.version == 6:
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+        prefix = current_app.config.get("RATELIMIT_IPV6_PREFIX", 64)
+        return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
     return str(address)
 
 

@@ -19,6 +19,7 @@ from ..database import write_transaction
 from ..errors import (
     AlreadyCancelledError,
     NotFoundError,
+    RegistrationChangedError,
     RegistrationClosedError,
     RegistrationNotOpenError,
     ScreeningCancelledError,
@@ -273,23 +274,36 @@ def cancel(registration_id, now=None, reason="attendee", user_id=None):
 
     `reason` is attendee or organizer; it is kept with the registration and picks the message.
     An organizer's cancellation (`user_id` given, or reason organizer) is written to the audit log.
-    Raises NotFoundError, AlreadyCancelledError, TicketUsedError, ScreeningStartedError.
+    Raises NotFoundError, AlreadyCancelledError, TicketUsedError, ScreeningStartedError,
+    RegistrationChangedError (moved to another screening at each of several tries).
     """
     now = now or utcnow()
-    screening_id = db.session.scalar(
-        sa.select(Registration.screening_id).where(Registration.id == registration_id)
-    )
-    if screening_id is None:
-        raise NotFoundError()
-    with write_transaction() as session:
-        return cancel_in(session, screening_id, registration_id, now, reason, user_id)
+    for _attempt in range(_RACE_RETRIES):
+        screening_id = db.session.scalar(
+            sa.select(Registration.screening_id).where(Registration.id == registration_id)
+        )
+        if screening_id is None:
+            raise NotFoundError()
+        try:
+            with write_transaction() as session:
+                return cancel_in(session, screening_id, registration_id, now, reason, user_id)
+        except ScreeningChanged:
+            continue  # rolled back, nothing written: read its screening again
+    raise RegistrationChangedError()
+
+
+class ScreeningChanged(Exception):
+    """The registration is no longer in the screening the caller read and locked (an organizer
+    moved it meanwhile): nothing was written; read its screening again and retry."""
 
 
 def cancel_in(session, screening_id, registration_id, now, reason="attendee", user_id=None):
     """Cancel as `cancel` does, in the caller's write transaction (an erasure's, which cancels
-    and anonymises together). A refusal is raised before anything is written.
+    and anonymises together). A refusal is raised before anything is written; what it wrote is
+    flushed before it returns (the caller may go on with plain SQL).
 
     Locks the screening's row: a caller cancelling in several screenings goes in their id order.
+    Raises ScreeningChanged when the registration is not in `screening_id` any more.
     """
     screening = lock_screening(session, screening_id)
     # Locked, then read fresh with its ticket: a check-in at the door locks the same row.
@@ -299,6 +313,8 @@ def cancel_in(session, screening_id, registration_id, now, reason="attendee", us
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
+    if registration.screening_id != screening_id:
+        raise ScreeningChanged()  # its seats are another screening's: that one must be locked
     if registration.ticket is not None:
         session.refresh(registration.ticket)
     refusal = cancel_refusal(registration, now)
@@ -314,6 +330,7 @@ def cancel_in(session, screening_id, registration_id, now, reason="attendee", us
     if user_id is not None or reason == "organizer":
         audit.record(session, user_id, "registration.cancel", registration, reason=reason,
                      seats=registration.seats, promoted=len(promoted))
+    session.flush()
     return CancelResult(registration, promoted)
 
 

@@ -13,7 +13,14 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from ..database import write_transaction
-from ..errors import AlreadyCancelledError, InvalidInputError, NotFoundError, ScreeningStartedError, TicketUsedError
+from ..errors import (
+    AlreadyCancelledError,
+    InvalidInputError,
+    NotFoundError,
+    RegistrationChangedError,
+    ScreeningStartedError,
+    TicketUsedError,
+)
 from ..extensions import db
 from ..models import Announcement, AuditEntry, CheckIn, OutboxMessage, Registration, Screening, User, utcnow
 from . import audit, booking, privacy
@@ -172,26 +179,27 @@ class Erasure:
     files: int = 0  # message copies and guest-list previews deleted
 
 
-def erase(email, user_id=None, now=None):
-    """Erase what is stored about an address: cancel, then anonymise; return an Erasure.
+_MOVED_RETRIES = 3
 
-    One transaction: the cancellations (and the waiting list's promotions they bring), the
-    anonymisation and the audit entry are written together or not at all, so an erasure cut
-    short (a crash, the database gone) leaves nothing half done and can simply be run again.
-    Registrations made after the erasure started are left alone (the person signed up again).
-    Raises InvalidInputError, NotFoundError (nothing is stored about the address).
+
+def _erase_in_one_transaction(ids, user_id, now):
+    """Cancel the registrations `ids` of coming screenings, then anonymise them all, with the
+    audit entry, in one write transaction; return (Erasure, privacy.Anonymised).
+
+    Which registrations are coming, and in which screening, is read inside the transaction (a
+    registration may have been moved or cancelled since the look-up); the screenings are locked in
+    id order (no deadlock with another erasure or a move, which sorts too). Raises
+    booking.ScreeningChanged if one is moved between that read and its lock.
     """
-    now = now or utcnow()
-    data = find(email)
-    if not data.registrations and not data.previews:
-        raise NotFoundError(_("Nothing is stored about this e-mail address.") if data.is_empty
-                            else _("No registration is stored for this e-mail address."))
-    ids = [r.id for r in data.registrations]
-    coming = sorted((r.screening_id, r.id) for r in data.registrations
-                    if r.status != booking.CANCELLED and r.screening.starts_at > now)
     result = Erasure(registrations=len(ids))
     with write_transaction() as session:
-        for screening_id, registration_id in coming:  # screenings locked in id order: no deadlock
+        coming = session.execute(
+            sa.select(Registration.screening_id, Registration.id)
+            .join(Screening, Screening.id == Registration.screening_id)
+            .where(Registration.id.in_(ids), Registration.status != booking.CANCELLED, Screening.starts_at > now)
+            .order_by(Registration.screening_id, Registration.id)
+        ).all()
+        for screening_id, registration_id in coming:
             try:
                 cancelled = booking.cancel_in(session, screening_id, registration_id, now, "organizer", user_id)
             except (AlreadyCancelledError, TicketUsedError, ScreeningStartedError):
@@ -203,6 +211,33 @@ def erase(email, user_id=None, now=None):
         audit.record(session, user_id, "person.erase", None, registrations=result.registrations,
                      cancelled=result.cancelled, promoted=result.promoted, messages=result.messages,
                      checkins=result.checkins)
+    return result, done
+
+
+def erase(email, user_id=None, now=None):
+    """Erase what is stored about an address: cancel, then anonymise; return an Erasure.
+
+    One transaction: the cancellations (and the waiting list's promotions they bring), the
+    anonymisation and the audit entry are written together or not at all, so an erasure cut
+    short (a crash, the database gone) leaves nothing half done and can simply be run again.
+    Registrations made after the erasure started are left alone (the person signed up again).
+    Raises InvalidInputError, NotFoundError (nothing is stored about the address),
+    RegistrationChangedError (bookings moved to other screenings at each of several tries).
+    """
+    now = now or utcnow()
+    data = find(email)
+    if not data.registrations and not data.previews:
+        raise NotFoundError(_("Nothing is stored about this e-mail address.") if data.is_empty
+                            else _("No registration is stored for this e-mail address."))
+    ids = [r.id for r in data.registrations]
+    for _attempt in range(_MOVED_RETRIES):
+        try:
+            result, done = _erase_in_one_transaction(ids, user_id, now)
+            break
+        except booking.ScreeningChanged:
+            continue  # rolled back: an organizer moved one of the bookings meanwhile; again
+    else:
+        raise RegistrationChangedError()
     result.files = privacy.delete_files(done.paths) + privacy.delete_files(path for path, _at, _rows in data.previews)
     privacy.checkpoint()
     return result

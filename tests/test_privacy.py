@@ -476,6 +476,24 @@ def test_a_booking_moved_while_it_is_erased_frees_the_seats_of_its_new_screening
     assert seats_add_up(app)
 
 
+def test_an_erasure_whose_bookings_keep_moving_says_so_and_changes_nothing(app, admin, person, monkeypatch):
+    """Should a booking be found moved at every try (organizers moving it again and again), the
+    back office says to look again, with a 409, and nothing of the person is changed."""
+    tries = []
+
+    def always_moved(session, screening_id, registration_id, *args):
+        tries.append(registration_id)
+        raise booking.ScreeningChanged()
+
+    monkeypatch.setattr(booking, "cancel_in", always_moved)
+    before = dump(app)
+    response = post(admin, "/admin/privacy/erase/confirm", "ana@example.org")
+    assert response.status_code == 409
+    assert "This registration was just moved by someone else; look again." in response.get_data(as_text=True)
+    assert tries == [person["ana"][1]] * 3
+    assert dump(app) == before
+
+
 def test_a_cancellation_of_a_moved_booking_frees_the_new_screenings_seats(app, person):
     """cancel_in, told the booking's old screening, refuses and writes nothing; cancel reads it again."""
     with app.app_context():

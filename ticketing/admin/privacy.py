@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, SubmitField
 
-from ..errors import InvalidInputError, NotFoundError
+from ..errors import InvalidInputError, NotFoundError, RegistrationChangedError
 from ..models import RegistrationStatus, utcnow
 from ..services import personal_data, privacy
 from . import bp
@@ -143,6 +143,8 @@ def privacy_erase_confirm():
         return _home(lookup, str(failure.message), status=422)
     except NotFoundError as failure:
         return _home(lookup, notice=str(failure.message), status=404)
+    except RegistrationChangedError as failure:  # bookings moved at every try: nothing was written
+        return _home(lookup, str(failure.message), status=409)
     text = ngettext("Erased: %(num)d registration anonymised.", "Erased: %(num)d registrations anonymised.",
                     result.registrations)
     if result.cancelled:

@@ -494,6 +494,61 @@ def test_an_erasure_whose_bookings_keep_moving_says_so_and_changes_nothing(app, 
     assert dump(app) == before
 
 
+def test_a_door_undo_during_an_erasure_waits_for_it_instead_of_deadlocking(app, person):
+    """A volunteer takes back Ana's past admission just as her erasure has rewritten her tickets
+    and is about to blank the codes in the check-in log. Both take their locks in one order (the
+    registration, then its ticket and check-ins): the undo waits for the erasure and then goes
+    through. (Taking the check-in first, as the undo once did, deadlocked them on PostgreSQL.)"""
+    with app.app_context():
+        ticket_id = db.session.scalar(sa.select(Ticket.id).where(Ticket.registration_id == person["ana"][0]))
+        admission = db.session.scalar(sa.select(CheckIn.id).where(CheckIn.ticket_id == ticket_id))
+        engine = db.engine
+    paused, go, outcomes = threading.Event(), threading.Event(), {}
+
+    def pause_before_blanking_codes(conn, cursor, statement, *args):
+        if statement.startswith("UPDATE checkins SET scanned_code") and threading.current_thread().name == "erasure":
+            paused.set()
+            go.wait(timeout=30)
+
+    def run(name, work):
+        with app.app_context():
+            try:
+                outcomes[name] = work()
+            except Exception as error:  # what the test reports
+                outcomes[name] = error
+
+    sa.event.listen(engine, "before_cursor_execute", pause_before_blanking_codes)
+    try:
+        eraser = threading.Thread(name="erasure", target=run, args=("erase", lambda: personal_data.erase("ana@example.org")))
+        eraser.start()
+        assert paused.wait(timeout=30)
+        undoer = threading.Thread(target=run, args=("undo", lambda: checkin.undo(admission)))
+        undoer.start()
+        if engine.dialect.name == "postgresql":  # until the undo waits for a lock the erasure holds
+            with engine.connect() as watcher:
+                waiting = sa.text("SELECT count(*) FROM pg_stat_activity"
+                                  " WHERE wait_event_type = 'Lock' AND datname = current_database()")
+                deadline = time.monotonic() + 30
+                while not watcher.execute(waiting).scalar_one() and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    watcher.rollback()
+        else:
+            time.sleep(0.3)  # SQLite: the undo waits for the erasure's write transaction
+        go.set()
+        eraser.join(timeout=60)
+        undoer.join(timeout=60)
+    finally:
+        go.set()
+        sa.event.remove(engine, "before_cursor_execute", pause_before_blanking_codes)
+    assert not isinstance(outcomes["erase"], Exception), outcomes["erase"]
+    assert not isinstance(outcomes["undo"], Exception), outcomes["undo"]
+    assert outcomes["erase"].registrations == 2 and outcomes["undo"].result == "undone"
+    with app.app_context():
+        assert db.session.get(Ticket, ticket_id).admitted == 0
+        assert db.session.scalars(sa.select(CheckIn.scanned_code).where(CheckIn.ticket_id == ticket_id)).all() == ["", ""]
+    assert "Ana Person" not in dump(app)
+
+
 def test_a_cancellation_of_a_moved_booking_frees_the_new_screenings_seats(app, person):
     """cancel_in, told the booking's old screening, refuses and writes nothing; cancel reads it again."""
     with app.app_context():

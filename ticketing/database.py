@@ -3,7 +3,9 @@
 SQLite: every connection runs in WAL mode with a busy timeout and synchronous=FULL; Python's sqlite3 driver is put in
 autocommit mode so that SQLAlchemy's own BEGIN is the one that counts, and a write transaction
 begins IMMEDIATE (it takes the write lock first, so a read inside it never goes stale).
-PostgreSQL: READ COMMITTED; the services lock the rows they guard.
+PostgreSQL: READ COMMITTED; the services lock the rows they guard, always in one order so that
+two transactions never wait for each other: screenings (by id), then registrations, then their
+tickets and check-ins.
 """
 from contextlib import contextmanager
 

@@ -43,6 +43,10 @@ _FIND_TICKET = _TICKET_ROW.where(_T.code == sa.bindparam("code"))
 # running at the same moment either waits for the admission or is seen by it (PostgreSQL; on
 # SQLite the write transaction already runs alone).
 _FIND_TICKET_LOCKED = _FIND_TICKET.with_for_update(of=Registration.__table__)
+_LOCK_REGISTRATION_OF_TICKET = (
+    sa.select(_R.id).select_from(Registration.__table__.join(Ticket.__table__))
+    .where(_T.id == sa.bindparam("ticket_id")).with_for_update(of=Registration.__table__)
+)
 _ADMIT = (
     sa.update(Ticket.__table__)
     .where(_T.id == sa.bindparam("ticket_id"), _T.admitted + sa.bindparam("n") <= _T.seats)
@@ -296,9 +300,14 @@ def undo(checkin_id, user_id=None, device_id=None):
     """
     now = utcnow()
     with write_transaction() as session:
-        admission = session.get(CheckIn, checkin_id, with_for_update=True)  # racing undos: one wins
-        if admission is None:
+        ticket_id = session.scalar(sa.select(_C.ticket_id).where(_C.id == checkin_id))
+        if ticket_id is None:
             raise NotFoundError(_("No check-in has this id."))
+        # Locks in the order an admission and an erasure take them: the registration, then its
+        # ticket and check-ins (the check-in first deadlocked with an erasure on PostgreSQL).
+        session.execute(_LOCK_REGISTRATION_OF_TICKET, {"ticket_id": ticket_id})
+        admission = session.get(CheckIn, checkin_id, with_for_update=True,  # racing undos: one wins
+                                populate_existing=True)
         already = session.scalar(sa.select(CheckIn.id).where(CheckIn.undoes_id == checkin_id))
         if admission.result != ADMITTED or already:
             raise UndoRefusedError()

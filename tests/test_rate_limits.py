@@ -21,7 +21,7 @@ from limits import parse_many
 from conftest import ADMIN_PASSWORD, make_test_app
 from pages import hidden, signup
 from ticketing.config import Defaults
-from ticketing.extensions import db
+from ticketing.extensions import client_network, db
 from ticketing.models import Event, Registration, Screening, Ticket, utcnow
 from ticketing.services import booking
 from ticketing.services.accounts import create_device, create_user
@@ -245,8 +245,6 @@ def test_ipv6_sign_ups_and_logins_count_per_64(make_app):
 
 
 def test_the_address_counted_for_each_kind_of_client(make_app):
-    from ticketing.extensions import client_network
-
     app = make_app()
     cases = {
         "203.0.113.7": "203.0.113.7",
@@ -266,6 +264,21 @@ def test_the_address_counted_for_each_kind_of_client(make_app):
                             "203.0.113.7": "203.0.113.7"}.items():
         with app.test_request_context(environ_base={"REMOTE_ADDR": remote}):
             assert client_network() == counted, remote
+
+
+@pytest.mark.parametrize("prefix", [48, 56, 64, 32, 128])
+def test_a_sensible_ipv6_prefix_is_taken(make_app, prefix):
+    app = make_app(RATELIMIT_IPV6_PREFIX=prefix)
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "2001:db8:1:2:3:4:5:6"}):
+        assert client_network().endswith(f"/{prefix}")
+
+
+@pytest.mark.parametrize("prefix", ["64", 0, 31, 129, -64, 64.0, True, None, "/64"])
+def test_a_senseless_ipv6_prefix_is_refused_at_start_up(make_app, prefix):
+    """Refused when the app is built, with a message naming the setting: not a 500 on every request."""
+    with pytest.raises(ValueError) as refused:
+        make_app(RATELIMIT_IPV6_PREFIX=prefix)
+    assert f"RATELIMIT_IPV6_PREFIX is {prefix!r}: it must be a whole number from 32 to 128" in str(refused.value)
 
 
 def test_two_apps_count_together_only_through_redis(make_app, storage):

@@ -10,7 +10,7 @@ from flask.json.provider import DefaultJSONProvider
 from . import config as settings
 from . import logs, production
 from .database import configure_engine, engine_options
-from .extensions import babel, db, limiter, login_manager, migrate, select_locale
+from .extensions import babel, check_ipv6_prefix, db, limiter, login_manager, migrate, select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,6 +64,7 @@ def register_extensions(app):
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=select_locale)
+    check_ipv6_prefix(app.config)
     limiter.init_app(app)
     login_manager.init_app(app)
     with app.app_context():

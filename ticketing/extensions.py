@@ -103,6 +103,20 @@ def client_network():
     return str(address)
 
 
+IPV6_PREFIXES = range(32, 129)  # a /32 is a whole provider's: anything shorter lumps strangers together
+
+
+def check_ipv6_prefix(config):
+    """Refuse, at start-up, a RATELIMIT_IPV6_PREFIX that would fail every request or make no sense."""
+    value = config.get("RATELIMIT_IPV6_PREFIX", 64)
+    if isinstance(value, bool) or not isinstance(value, int) or value not in IPV6_PREFIXES:
+        raise ValueError(
+            f"RATELIMIT_IPV6_PREFIX is {value!r}: it must be a whole number from {IPV6_PREFIXES[0]} to "
+            f"{IPV6_PREFIXES[-1]}, the leading bits of an IPv6 address counted as one client (64: one "
+            "phone's or one home's network; 56 or 48: several networks a provider gives one customer)."
+        )
+
+
 limiter = Limiter(key_func=client_network, default_limits=[])
 login_manager = LoginManager()
 login_manager.login_view = "staff.login"

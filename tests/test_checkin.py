@@ -105,6 +105,12 @@ def test_undo_lets_the_ticket_in_again_and_is_logged(ctx, make_screening, booked
     assert [(e["staff"], e["device"]) for e in refused.earlier] == [(None, None)]
     with pytest.raises(UndoRefusedError):
         checkin.undo(refused.checkin_id)  # not an admission
+    unknown = checkin.check_in("NOT-A-TICKET-CODE", sid)
+    assert unknown.result == "not_valid"
+    with pytest.raises(UndoRefusedError):
+        checkin.undo(unknown.checkin_id)  # a scan of no ticket: nobody was let in
+    with pytest.raises(NotFoundError):
+        checkin.undo(unknown.checkin_id + 1000)
 
 
 def test_earlier_admissions_name_staff_and_device(ctx, make_screening, booked):

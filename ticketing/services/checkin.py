@@ -300,9 +300,12 @@ def undo(checkin_id, user_id=None, device_id=None):
     """
     now = utcnow()
     with write_transaction() as session:
-        ticket_id = session.scalar(sa.select(_C.ticket_id).where(_C.id == checkin_id))
-        if ticket_id is None:
+        found = session.execute(sa.select(_C.ticket_id).where(_C.id == checkin_id)).one_or_none()
+        if found is None:
             raise NotFoundError(_("No check-in has this id."))
+        ticket_id = found.ticket_id
+        if ticket_id is None:
+            raise UndoRefusedError()  # a scan of an unknown code: nobody was let in
         # Locks in the order an admission and an erasure take them: the registration, then its
         # ticket and check-ins (the check-in first deadlocked with an erasure on PostgreSQL).
         session.execute(_LOCK_REGISTRATION_OF_TICKET, {"ticket_id": ticket_id})

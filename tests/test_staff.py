@@ -1,7 +1,15 @@
 """Staff login and logout."""
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+from werkzeug.security import check_password_hash
 
 from pages import errors, field_value, hidden
+from conftest import make_test_app
 from ticketing.services.accounts import create_user
 
 PASSWORD = "a long enough secret"
@@ -18,6 +26,24 @@ def login(client, email="door@example.org", password=PASSWORD, next_url=None):
     page = client.get("/staff/login").get_data(as_text=True)
     url = "/staff/login" + (f"?next={next_url}" if next_url else "")
     return client.post(url, data={"email": email, "password": password, "csrf_token": hidden(page, "csrf_token")})
+
+
+def test_a_deployment_stores_passwords_with_scrypt(sqlite_url, tmp_path):
+    """The suite hashes cheaply (conftest.py); a real `flask users create` stores werkzeug's scrypt
+    (N=2^15, r=8, p=1), never the password, and that account logs in."""
+    env = dict(os.environ, DATABASE_URL=sqlite_url, TICKETING_INSTANCE_PATH=str(tmp_path),
+               SECRET_KEY="test-secret-key", FLASK_APP="app.py")
+    created = subprocess.run(
+        [sys.executable, "-m", "flask", "users", "create", "real@example.org", "--role", "door", "--password-stdin"],
+        input=PASSWORD + "\n", env=env, cwd=Path(__file__).resolve().parent.parent, capture_output=True,
+        text=True, timeout=120)
+    assert created.returncode == 0, created.stderr
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as connection:
+        (stored,) = connection.execute("SELECT password_hash FROM users WHERE email = 'real@example.org'").fetchone()
+    assert stored.startswith("scrypt:32768:8:1$") and PASSWORD not in stored
+    assert check_password_hash(stored, PASSWORD) and not check_password_hash(stored, PASSWORD + "!")
+    response = login(make_test_app(sqlite_url, tmp_path).test_client(), email="real@example.org")
+    assert response.status_code == 303 and response.location.endswith("/staff/")
 
 
 def test_login_form_follows_the_contract(client):

@@ -20,7 +20,7 @@ from ticketing.services import accounts
 
 ADMIN_PASSWORD = "a long enough secret"
 # Staff passwords hashed cheaply in tests (the real scrypt costs ~0.1 s to make and again to check,
-# at each of the suite's thousand logins); test_staff checks what a real deployment stores.
+# at each of the suite's many logins); test_staff checks what a real deployment stores.
 accounts.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 pytest_plugins = ["browser_support", "log_privacy"]  # browser fixtures; the check that no log line holds personal data

@@ -22,7 +22,7 @@ PASSWORD_MIN = 12
 PASSWORD_MAX = 200
 # Werkzeug's scrypt (N=2^15, r=8, p=1): about 0.1 s per login on a small server, which makes
 # guessing offline from a stolen database slow. The test suite sets a cheap method (conftest.py)
-# so that its thousand logins do not take minutes; a check follows the method a hash was made with.
+# so that its many logins do not take minutes; a check follows the method a hash was made with.
 PASSWORD_HASH_METHOD = "scrypt"
 # Checked against when the e-mail is unknown, so that a miss costs as much time as a hit.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method=PASSWORD_HASH_METHOD)

@@ -419,6 +419,16 @@ def seats_add_up(app):
     return {sid: (taken, int(total)) for sid, taken, total in rows if taken != total} == {}
 
 
+def other_screening(app, person):
+    """Another screening of the full one's event, at the same time, with seats to spare: its id."""
+    with app.app_context():
+        full = db.session.get(Screening, person["full"])
+        other = Screening(event_id=full.event_id, title="Other film", starts_at=full.starts_at, capacity=10)
+        db.session.add(other)
+        db.session.commit()
+        return other.id
+
+
 def test_erasing_a_booking_of_a_cancelled_screening_cancels_it_too(app, person):
     """The last booking cancelled in a screening that promotes no one (it is cancelled) is written
     before the anonymisation runs its plain SQL."""
@@ -436,12 +446,7 @@ def test_a_booking_moved_while_it_is_erased_frees_the_seats_of_its_new_screening
     PostgreSQL: the move commits before the erasure locks the old screening, which finds the
     booking gone from it and starts again. SQLite: the move waits for the erasure's write lock,
     then finds the booking cancelled. Either way every seat count stays right."""
-    with app.app_context():
-        full = db.session.get(Screening, person["full"])
-        other = Screening(event_id=full.event_id, title="Other film", starts_at=full.starts_at, capacity=10)
-        db.session.add(other)
-        db.session.commit()
-        other_id = other.id
+    other_id = other_screening(app, person)
     cancel_in, moves = booking.cancel_in, []
 
     def move():
@@ -551,19 +556,16 @@ def test_a_door_undo_during_an_erasure_waits_for_it_instead_of_deadlocking(app, 
 
 def test_a_cancellation_of_a_moved_booking_frees_the_new_screenings_seats(app, person):
     """cancel_in, told the booking's old screening, refuses and writes nothing; cancel reads it again."""
+    other_id = other_screening(app, person)
     with app.app_context():
-        full = db.session.get(Screening, person["full"])
-        other = Screening(event_id=full.event_id, title="Other film", starts_at=full.starts_at, capacity=10)
-        db.session.add(other)
-        db.session.commit()
-        guests.move(person["ana"][1], other.id)
+        guests.move(person["ana"][1], other_id)
         before = dump(app)
         with pytest.raises(booking.ScreeningChanged):
             with write_transaction() as session:
                 booking.cancel_in(session, person["full"], person["ana"][1], utcnow())
         assert dump(app) == before
         booking.cancel(person["ana"][1])
-        assert db.session.get(Screening, other.id).seats_taken == 0
+        assert db.session.get(Screening, other_id).seats_taken == 0
     assert seats_add_up(app)
 
 

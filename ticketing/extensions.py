@@ -98,7 +98,7 @@ def client_network():
     if address.version == 6:
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
-        prefix = current_app.config.get("RATELIMIT_IPV6_PREFIX", 64)
+        prefix = current_app.config["RATELIMIT_IPV6_PREFIX"]  # checked at start-up
         return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
     return str(address)
 
@@ -108,7 +108,7 @@ IPV6_PREFIXES = range(32, 129)  # a /32 is a whole provider's: anything shorter 
 
 def check_ipv6_prefix(config):
     """Refuse, at start-up, a RATELIMIT_IPV6_PREFIX that would fail every request or make no sense."""
-    value = config.get("RATELIMIT_IPV6_PREFIX", 64)
+    value = config["RATELIMIT_IPV6_PREFIX"]
     if isinstance(value, bool) or not isinstance(value, int) or value not in IPV6_PREFIXES:
         raise ValueError(
             f"RATELIMIT_IPV6_PREFIX is {value!r}: it must be a whole number from {IPV6_PREFIXES[0]} to "

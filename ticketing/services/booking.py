@@ -278,23 +278,33 @@ def cancel(registration_id, now=None, reason="attendee", user_id=None):
     RegistrationChangedError (moved to another screening at each of several tries).
     """
     now = now or utcnow()
-    for _attempt in range(_RACE_RETRIES):
+
+    def attempt():
         screening_id = db.session.scalar(
             sa.select(Registration.screening_id).where(Registration.id == registration_id)
         )
         if screening_id is None:
             raise NotFoundError()
-        try:
-            with write_transaction() as session:
-                return cancel_in(session, screening_id, registration_id, now, reason, user_id)
-        except ScreeningChanged:
-            continue  # rolled back, nothing written: read its screening again
-    raise RegistrationChangedError()
+        with write_transaction() as session:
+            return cancel_in(session, screening_id, registration_id, now, reason, user_id)
+
+    return until_unmoved(attempt)
 
 
 class ScreeningChanged(Exception):
     """The registration is no longer in the screening the caller read and locked (an organizer
     moved it meanwhile): nothing was written; read its screening again and retry."""
+
+
+def until_unmoved(attempt):
+    """Return attempt(), run again while it raises ScreeningChanged (rolled back, nothing
+    written), up to _RACE_RETRIES times in all; then raise RegistrationChangedError."""
+    for _try in range(_RACE_RETRIES):
+        try:
+            return attempt()
+        except ScreeningChanged:
+            continue
+    raise RegistrationChangedError()
 
 
 def cancel_in(session, screening_id, registration_id, now, reason="attendee", user_id=None):

@@ -27,6 +27,7 @@ from ..errors import (
     NoSeatsError,
     NotFoundError,
     NotMovableError,
+    RegistrationChangedError,
     ScreeningCancelledError,
 )
 from ..extensions import db
@@ -345,7 +346,7 @@ def move(registration_id, to_screening_id, user_id=None, now=None):
             if registration.screening_id != from_id:
                 # Moved by someone else between our first read and the locks: those locks are
                 # on the wrong screening, and the organizer decided on a state that is gone.
-                raise NotMovableError(_("This registration was just moved by someone else; look again."))
+                raise NotMovableError(RegistrationChangedError.message)
             if registration.status == CANCELLED or registration.ticket.admitted > 0:
                 raise NotMovableError()
             if target.event_id != source.event_id:

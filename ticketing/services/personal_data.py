@@ -17,7 +17,6 @@ from ..errors import (
     AlreadyCancelledError,
     InvalidInputError,
     NotFoundError,
-    RegistrationChangedError,
     ScreeningStartedError,
     TicketUsedError,
 )
@@ -179,9 +178,6 @@ class Erasure:
     files: int = 0  # message copies and guest-list previews deleted
 
 
-_MOVED_RETRIES = 3
-
-
 def _erase_in_one_transaction(ids, user_id, now):
     """Cancel the registrations `ids` of coming screenings, then anonymise them all, with the
     audit entry, in one write transaction; return (Erasure, privacy.Anonymised).
@@ -230,14 +226,8 @@ def erase(email, user_id=None, now=None):
         raise NotFoundError(_("Nothing is stored about this e-mail address.") if data.is_empty
                             else _("No registration is stored for this e-mail address."))
     ids = [r.id for r in data.registrations]
-    for _attempt in range(_MOVED_RETRIES):
-        try:
-            result, done = _erase_in_one_transaction(ids, user_id, now)
-            break
-        except booking.ScreeningChanged:
-            continue  # rolled back: an organizer moved one of the bookings meanwhile; again
-    else:
-        raise RegistrationChangedError()
+    # An organizer moving one of the bookings meanwhile rolls it back: it starts again.
+    result, done = booking.until_unmoved(lambda: _erase_in_one_transaction(ids, user_id, now))
     result.files = privacy.delete_files(done.paths) + privacy.delete_files(path for path, _at, _rows in data.previews)
     privacy.checkpoint()
     return result

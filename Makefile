@@ -1,4 +1,5 @@
 # make run: serve the demo festival on http://127.0.0.1:$(PORT). make test: the whole suite.
+# make test-quick: SQLite only, without browser and slow tests, in parallel (about a minute).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,7 +12,7 @@ export FLASK_APP := app.py
 CATALOGS := $(wildcard ticketing/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run serve-prod test bench bench-backoffice setup clean-venv translations
+.PHONY: run serve-prod test test-quick bench bench-backoffice setup clean-venv translations
 
 setup: $(STAMP) $(COMPILED)
 
@@ -62,8 +63,20 @@ serve-prod: $(STAMP) $(NODE_STAMP) $(COMPILED)
 	trap 'kill $$sender 2>/dev/null; wait $$sender' EXIT INT TERM; \
 	$(BIN)/gunicorn -c gunicorn.conf.py
 
+# The suite in parallel over the machine's cores (pytest-xdist; TEST_WORKERS=1 runs it in one
+# process), then the tests marked serial alone. PYTEST_ARGS adds options or picks tests, e.g.
+# PYTEST_ARGS="tests/test_booking.py -k waiting"; exit code 5 (nothing picked) is not a failure.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest
+PARALLEL := $(if $(filter 1,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist worksteal)
+NOTHING_PICKED := status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]
+
 test: $(STAMP) $(NODE_STAMP) $(COMPILED)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PARALLEL) -m "not serial" $(PYTEST_ARGS); $(NOTHING_PICKED)
+	$(PYTEST) -p no:xdist -m serial $(PYTEST_ARGS); $(NOTHING_PICKED)
+
+test-quick: $(STAMP) $(NODE_STAMP) $(COMPILED)
+	$(PYTEST) $(PARALLEL) -m "not postgres and not browser and not slow and not serial" $(PYTEST_ARGS); $(NOTHING_PICKED)
 
 # Every benchmark in one table (sign-up and check-in rush, event and ticket pages; SQLite and
 # PostgreSQL; 1 and 4 workers): about 10 minutes.

@@ -75,6 +75,7 @@ def _text_alphabet():
     return st.characters(exclude_categories=("Cs",))
 
 
+@lru_cache(maxsize=None)  # strategies are immutable: built once, shared
 def nasty_text(max_size=300):
     """Text a person (or a script) might type: the NASTY list, random Unicode, mixtures of both."""
     return st.one_of(
@@ -87,6 +88,7 @@ def nasty_text(max_size=300):
     )
 
 
+@lru_cache(maxsize=None)
 def form_values(max_size=300):
     """A form field's value(s): usually one text, sometimes none or several (repeated fields)."""
     return st.one_of(
@@ -97,6 +99,7 @@ def form_values(max_size=300):
     )
 
 
+@lru_cache(maxsize=None)
 def json_scalars():
     return st.one_of(
         st.none(), st.booleans(), st.integers(), st.integers(min_value=-(10**40), max_value=10**40),
@@ -105,6 +108,7 @@ def json_scalars():
     )
 
 
+@lru_cache(maxsize=None)
 def json_values():
     """Any JSON value: scalars of every type, lists and objects, a few levels deep."""
     return st.recursive(

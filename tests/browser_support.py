@@ -1,7 +1,8 @@
 """Browser test support: Debian's Chromium driven by Playwright, and the app served over HTTP.
 
-Browser tests skip when Chromium or Playwright is missing, unless TICKETING_REQUIRE_BROWSER=1
-(set by .ci/run), which makes a missing browser a failure.
+Browser tests skip when Chromium or Playwright is missing, and the camera and accessibility tests
+when the npm packages they need are (zxing-wasm, the door's decoder; axe-core), unless CI=true or
+TICKETING_REQUIRE_BROWSER=1 (set by .ci/run), which make a missing part a failure.
 """
 import io
 import json
@@ -15,22 +16,17 @@ from types import SimpleNamespace
 import pytest
 from werkzeug.serving import make_server
 
-from conftest import ADMIN_PASSWORD, make_test_app
+from conftest import ADMIN_PASSWORD, make_test_app, missing
 from ticketing.extensions import db
 
 CHROMIUM = os.environ.get("TICKETING_CHROMIUM", "/usr/bin/chromium")
-REQUIRE_BROWSER = os.environ.get("TICKETING_REQUIRE_BROWSER") == "1"
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+AXE = NODE_MODULES / "axe-core" / "axe.min.js"
+DECODER = NODE_MODULES / "zxing-wasm" / "dist" / "reader" / "zxing_reader.wasm"  # served to the door page
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-
-
-def missing(what):
-    if REQUIRE_BROWSER:
-        pytest.fail(f"browser tests are required (TICKETING_REQUIRE_BROWSER=1) but {what}")
-    pytest.skip(what)
 
 
 def log_in(page, email, then=None, password=ADMIN_PASSWORD):
@@ -49,9 +45,9 @@ def playwright():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        missing("Playwright is not installed")
+        missing("browser", "Playwright is not installed")
     if not Path(CHROMIUM).exists():
-        missing(f"{CHROMIUM} is missing (apt-get install chromium)")
+        missing("browser", f"{CHROMIUM} is missing (apt-get install chromium)")
     with sync_playwright() as driver:
         yield driver
 
@@ -68,7 +64,10 @@ def camera(playwright, tmp_path_factory):
     """A Chromium whose fake camera films `camera.video`, a Y4M file that a test writes first.
 
     Chromium opens the file when a page starts capturing, so each test can show a new picture.
+    Needs the door's decoder from npm (zxing-wasm): without it the door cannot read a camera.
     """
+    if not DECODER.exists():
+        missing("browser", "the door's camera decoder is not installed (npm ci installs zxing-wasm)")
     video = tmp_path_factory.mktemp("camera") / "camera.y4m"
     write_y4m(video, None)
     args = CHROMIUM_ARGS + [
@@ -125,7 +124,7 @@ def page(browser):
 def assert_accessible_on_a_phone(page, name):
     """Run axe-core on the open page: no serious or critical violation, no sideways scrolling."""
     if not AXE.exists():
-        missing("axe-core is not installed (npm ci)")
+        missing("browser", "axe-core is not installed (npm ci)")
     page.evaluate(AXE.read_text())  # DevTools evaluation: the page's CSP refuses an inline <script>
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]

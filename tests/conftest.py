@@ -1,7 +1,11 @@
 """Fixtures: an app per test on a freshly migrated SQLite file or PostgreSQL database.
 
 PostgreSQL tests use TEST_DATABASE_URL, else a local server at 127.0.0.1:5432; they skip when
-none answers, unless TICKETING_REQUIRE_POSTGRES=1 (set by .ci/run), which makes them fail.
+none answers, unless TICKETING_REQUIRE_POSTGRES=1 or CI=true (set by .ci/run), which make them fail.
+In a parallel run (pytest-xdist) each worker has a database of its own (isolation.py).
+
+Markers (pyproject.toml) are put on tests here, from what they use: `postgres` (the PostgreSQL
+database), `browser` (Chromium); modules mark themselves `slow` or `serial`.
 """
 import os
 import shutil
@@ -12,7 +16,9 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 from jinja2 import BytecodeCache
+from werkzeug.routing import Rule
 
+import isolation
 from ticketing import create_app
 from ticketing.extensions import db
 from ticketing.models import Event, Screening, utcnow
@@ -26,7 +32,24 @@ accounts.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 pytest_plugins = ["browser_support", "log_privacy"]  # browser fixtures; the check that no log line holds personal data
 
 PG_SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REQUIRE_POSTGRES = os.environ.get("TICKETING_REQUIRE_POSTGRES") == "1"
+REDIS_SERVER = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = isolation.redis_url(REDIS_SERVER)  # this worker's database number on it
+
+
+def required(what):
+    """Whether a missing `what` ("postgres", "browser", "redis", "tools") fails the tests that need
+    it instead of skipping them: in CI (CI=true, set by .ci/run), or when TICKETING_REQUIRE_<WHAT>=1."""
+    return os.environ.get("CI") == "true" or os.environ.get(f"TICKETING_REQUIRE_{what.upper()}") == "1"
+
+
+def missing(what, reason):
+    """Skip the test because `reason` (a tool it needs is missing), or fail it when `what` is required."""
+    if required(what):
+        pytest.fail(f"{reason} (required: CI=true or TICKETING_REQUIRE_{what.upper()}=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+REQUIRE_POSTGRES = required("postgres")
 # Every table of the app, children first: emptied with DELETE, then the ids start again at 1.
 # (TRUNCATE took about 180 ms a test on this machine, these DELETEs about 40 ms, connection included.)
 EMPTY_POSTGRES = "".join(f"DELETE FROM {table.name};" for table in reversed(db.metadata.sorted_tables)) + """
@@ -62,9 +85,43 @@ class SharedTemplateCache(BytecodeCache):
 TEMPLATE_CACHE = SharedTemplateCache()
 
 
+def _cache_route_builders():
+    """Werkzeug compiles two Python functions for each URL rule of each app (about 80 ms of every
+    test's app, ~70 rules); the functions depend only on the rule's text, its parts and defaults,
+    so the tests' apps share them. Without werkzeug's internals as known, nothing is cached."""
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None or getattr(compile_builder, "shared", False):
+        return
+    built = {}
+
+    def shared_builder(self, append_unknown=True):
+        try:
+            key = (self.rule, tuple(self._trace), repr(sorted((self.defaults or {}).items())),
+                   tuple(sorted((name, type(c).__name__) for name, c in self._converters.items())),
+                   append_unknown)
+        except (AttributeError, TypeError):
+            return compile_builder(self, append_unknown)
+        if key not in built:
+            built[key] = compile_builder(self, append_unknown)
+        return built[key]
+
+    shared_builder.shared = True
+    Rule._compile_builder = shared_builder
+
+
 def pytest_collection_modifyitems(config, items):
-    """Run the slow multi-process and browser tests last, so quick failures show first."""
-    items.sort(key=lambda item: ("browser" in item.nodeid, "concurrency" in item.nodeid))
+    """Mark each test by what it uses (`postgres`, `browser`); run the slow multi-process and
+    browser tests last, so quick failures show first."""
+    for item in items:
+        params = getattr(item, "callspec", None) and item.callspec.params
+        fixtures = getattr(item, "fixturenames", ())
+        if "postgres_url" in fixtures or (params and "postgresql" in params.values()) \
+                or (params and params.get("database_url") == "postgresql"):
+            item.add_marker(pytest.mark.postgres)
+        if "playwright" in fixtures:
+            item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: (item.get_closest_marker("browser") is not None,
+                                 item.get_closest_marker("slow") is not None))
 
 
 def _pg_url(dbname):
@@ -103,22 +160,59 @@ def _migrate(database_url, instance_path):
 
 @pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory):
-    """A PostgreSQL database of this test run, migrated once; dropped at the end."""
+    """This worker's PostgreSQL database: a copy of the run's template (migrated once, by the
+    first worker that needs it); dropped at the end (the template by the process that started the run)."""
     try:
         admin = _pg_admin()
     except psycopg.OperationalError as error:
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL is required (TICKETING_REQUIRE_POSTGRES=1) but: {error}")
-        pytest.skip(f"no PostgreSQL server answers: {error}")
-    name = f"ticketing_test_{os.getpid()}"
+        missing("postgres", f"no PostgreSQL server answers: {error}")
+    name, template = isolation.database_name(), isolation.template_name()
     with admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {name}")
-    url = _pg_url(name)
-    _migrate(url, tmp_path_factory.mktemp("pg-instance"))
-    yield url
+        # One worker at a time: the first migrates the template (under a temporary name, so that
+        # a failed migration leaves no template behind); each copies it.
+        admin.execute("SELECT pg_advisory_lock(hashtext(%s))", [template])
+        try:
+            if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]).fetchone() is None:
+                admin.execute(f"DROP DATABASE IF EXISTS {template}_new WITH (FORCE)")
+                admin.execute(f"CREATE DATABASE {template}_new")
+                _migrate(_pg_url(f"{template}_new"), tmp_path_factory.mktemp("pg-instance"))
+                admin.execute(f"ALTER DATABASE {template}_new RENAME TO {template}")
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+        finally:
+            admin.execute("SELECT pg_advisory_unlock(hashtext(%s))", [template])
+    yield _pg_url(name)
     with _pg_admin() as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def pytest_configure(config):
+    isolation.run_id()  # made here, before xdist starts the workers, which inherit it
+    _cache_route_builders()
+
+
+def pytest_unconfigure(config):
+    """The process that started the run drops the run's PostgreSQL template, if one was made."""
+    if hasattr(config, "workerinput"):
+        return
+    try:
+        with _pg_admin() as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {isolation.template_name()} WITH (FORCE)")
+    except psycopg.OperationalError:
+        pass
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """This worker's database on the test Redis server (TEST_REDIS_URL, default
+    redis://127.0.0.1:6379/0, plus the worker's index); skips when none answers (fails when required)."""
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as error:  # ImportError, ConnectionError, a timeout...
+        missing("redis", f"no Redis answers at {REDIS_URL}: {error}")
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session")

@@ -170,22 +170,42 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    factory = getattr(session.config, "_tmp_path_factory", None)
+    """Read the log files under this process's temporary folder. In a parallel run (pytest-xdist)
+    each worker reads its own folder, with the values its tests stored, and sends its findings to
+    the process that started the run (pytest_testnodedown), which reports them."""
+    config = session.config
+    if config.pluginmanager.hasplugin("dsession"):  # the controller of a parallel run: its workers read
+        problems = config._log_privacy_files
+    else:
+        problems = _log_file_problems(config)
+        if hasattr(config, "workeroutput"):
+            config.workeroutput["log_privacy_files"] = problems
+    config._log_privacy_files = problems
+    if problems:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """A worker of a parallel run has ended: keep what it found in its log files."""
+    node.config._log_privacy_files += getattr(node, "workeroutput", {}).get("log_privacy_files", [])
+
+
+def _log_file_problems(config):
+    factory = getattr(config, "_tmp_path_factory", None)
     if factory is None:
-        return
+        return []
     try:
         base = factory.getbasetemp()
     except (OSError, ValueError):
-        return
+        return []
     with _lock:
         values = dict(_session_values)
     problems = []
     for path in sorted(Path(base).rglob("*.log")):
         found = findings(path.read_text(encoding="utf-8", errors="replace"), values)
         problems += [f"  {path.relative_to(base)}: {kind}: {excerpt!r}" for kind, excerpt in found[:5]]
-    session.config._log_privacy_files = problems
-    if problems:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    return problems
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

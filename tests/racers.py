@@ -1,9 +1,47 @@
-"""Worker processes for the concurrency tests: each builds its own app and races with threads."""
+"""Worker processes for the concurrency tests: each builds its own app and races with threads.
+
+`race()` runs jobs on PROCESSES processes of THREADS threads each, started together. The
+processes are spawned once per test process and kept for the next race (each race builds its
+app anew in each of them): spawning four Pythons that import the app cost about 4 s a race.
+"""
+import atexit
+import multiprocessing
 import threading
 import traceback
 
 from conftest import make_test_app
 from ticketing.extensions import db
+
+PROCESSES = 4
+THREADS = 8
+_racers = {}  # "pool" and "manager", once started
+
+
+def _pool():
+    if not _racers:
+        context = multiprocessing.get_context("spawn")
+        _racers["manager"] = context.Manager()
+        _racers["pool"] = context.Pool(PROCESSES)
+        atexit.register(_stop)
+    return _racers["pool"], _racers["manager"]
+
+
+def _stop():
+    _racers.pop("pool").terminate()
+    _racers.pop("manager").shutdown()
+
+
+def race(database_url, tmp_path, jobs):
+    """Split `jobs` over PROCESSES processes of THREADS threads, start them together; return the
+    (job, outcome) pairs. Fails the test on any crash."""
+    pool, manager = _pool()
+    start = manager.Barrier(PROCESSES, timeout=120)  # each process waits here once its app is built
+    chunks = [jobs[i::PROCESSES] for i in range(PROCESSES)]
+    pending = [pool.apply_async(run_jobs, (database_url, str(tmp_path), chunk, THREADS, start)) for chunk in chunks]
+    results = [item for p in pending for item in p.get(timeout=300)]
+    crashes = [outcome for _, outcome in results if outcome.startswith("crash")]
+    assert crashes == [], crashes[0]
+    return results
 
 
 def run_jobs(database_url, instance_path, jobs, threads, start):

@@ -10,7 +10,7 @@ from flask_babel import force_locale, gettext
 
 from mail_support import parts
 from pages import errors, hidden
-from test_concurrency import race
+from racers import race
 from ticketing.extensions import db
 from ticketing.models import Announcement, AuditEntry, OutboxMessage, Registration, Screening, utcnow
 from ticketing.services import announcements, booking, events, guests, mailer
@@ -231,6 +231,7 @@ def test_a_message_after_the_screening_has_begun_still_goes(app, inbox, screenin
     assert {m["Subject"] for m in inbox.received} == {"Thank you (Baqyt Qushağynda)"}
 
 
+@pytest.mark.slow
 def test_racing_submissions_of_one_form_write_it_once(ctx, database_url, tmp_path, make_screening):
     """32 threads in 4 processes send the same form (a double click, retries): one message."""
     sid = make_screening(capacity=40)

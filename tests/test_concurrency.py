@@ -1,36 +1,15 @@
 """Domain rules under concurrency: several processes, many threads, both databases (R1, R6, R7)."""
-import multiprocessing
 import random
 
 import pytest
-
 import sqlalchemy as sa
 
-from racers import run_jobs
+from racers import race
 from ticketing.extensions import db
 from ticketing.models import OutboxMessage, Registration, Screening
 from ticketing.services import booking
 
-PROCESSES = 4
-THREADS = 8
-
-
-def race(database_url, tmp_path, jobs):
-    """Split `jobs` over PROCESSES processes of THREADS threads, start them together."""
-    context = multiprocessing.get_context("spawn")
-    manager = context.Manager()
-    start = manager.Barrier(PROCESSES)  # each process waits here once its app is built
-    chunks = [jobs[i::PROCESSES] for i in range(PROCESSES)]
-    with context.Pool(PROCESSES) as pool:
-        pending = [
-            pool.apply_async(run_jobs, (database_url, str(tmp_path), chunk, THREADS, start))
-            for chunk in chunks
-        ]
-        results = [item for p in pending for item in p.get(timeout=300)]
-    manager.shutdown()
-    crashes = [outcome for _, outcome in results if outcome.startswith("crash")]
-    assert crashes == [], crashes[0]
-    return results
+pytestmark = pytest.mark.slow
 
 
 def confirmed_seats(sid):

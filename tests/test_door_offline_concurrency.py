@@ -3,12 +3,15 @@ people admitted on the books than a ticket holds, the rest flagged as conflicts 
 both databases, 4 processes x 8 threads."""
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
-from test_concurrency import race
+from racers import race
 from ticketing.extensions import db
 from ticketing.models import CheckIn, Ticket, utcnow
 from ticketing.services import booking
+
+pytestmark = pytest.mark.slow
 
 
 def book(sid, seats):

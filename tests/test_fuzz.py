@@ -28,7 +28,7 @@ from attack_support import (
 from conftest import make_test_app
 from pages import hidden
 
-pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning"), pytest.mark.slow]
 EXAMPLES = 20  # per route and database in CI; the derandomized set is the same every run
 
 

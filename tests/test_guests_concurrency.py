@@ -1,12 +1,15 @@
 """Held seats, release, walk-ins and moves under concurrency: 4 processes of threads, both databases."""
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
-from test_concurrency import race
+from racers import race
 from ticketing.extensions import db
 from ticketing.models import AuditEntry, OutboxMessage, Registration, Screening, Ticket, utcnow
 from ticketing.services import booking, guests
+
+pytestmark = pytest.mark.slow
 
 
 def code_of(registration_id):

@@ -244,6 +244,7 @@ def test_a_row_with_an_unquoted_comma_is_reported(app, admin, client, screening)
     assert "Row 2: This row has more cells than the header" in page.get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_ten_thousand_rows_validate_and_import(app, admin, client, make_screening):
     big = make_screening(capacity=20000)
     data = "name,email\n" + "".join(f"Guest {n},g{n}@example.org\n" for n in range(10000))

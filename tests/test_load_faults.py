@@ -25,9 +25,14 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from common import Gunicorn, free_port, request  # noqa: E402  (the benchmarks' server and small HTTP client)
 
+from conftest import missing  # noqa: E402
 from log_privacy import remember  # noqa: E402
 from ticketing.extensions import db  # noqa: E402
 from ticketing.models import Registration, Screening, Ticket  # noqa: E402
+
+# Four gunicorn workers and a thousand clients load the whole machine, and a private PostgreSQL
+# server is started and stopped: these run alone, after the parallel part of `make test`.
+pytestmark = [pytest.mark.serial, pytest.mark.slow]
 
 TOKEN = re.compile(r'name="(csrf_token|form_key)" type="hidden" value="([^"]*)"')
 SECRET = re.compile(r"/r/([A-Za-z0-9_-]+)$")
@@ -140,7 +145,6 @@ async def _open_all(port, secrets):
 # --- The database restarted under load (PostgreSQL: a private server this test may stop) -------
 
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
-REQUIRE_POSTGRES = os.environ.get("TICKETING_REQUIRE_POSTGRES") == "1"
 
 
 class PrivatePostgreSQL:
@@ -149,9 +153,7 @@ class PrivatePostgreSQL:
 
     def __init__(self):
         if PG_BIN is None or not (PG_BIN / "initdb").exists():
-            if REQUIRE_POSTGRES:
-                pytest.fail("PostgreSQL's server programs are required (TICKETING_REQUIRE_POSTGRES=1)")
-            pytest.skip("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
+            missing("postgres", "PostgreSQL's server programs (initdb, pg_ctl) are not installed")
         self.folder = Path(tempfile.mkdtemp(prefix="ticketing-pg-", dir="/tmp"))
         self.port = free_port()
         self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []

@@ -60,6 +60,7 @@ def run_suite(folder, value, name):
     return answer.returncode, answer.stdout + answer.stderr
 
 
+@pytest.mark.slow
 def test_a_run_whose_logs_hold_an_address_fails_and_a_clean_one_passes(tmp_path):
     code, output = run_suite(tmp_path, "zofia.private@example.org", "Aigerim Sadykova")
     assert code == 1, output
@@ -84,14 +85,17 @@ def test_the_values_stored_by_any_means_are_read_from_the_tests_database(app, ma
     assert len([v for v in stored if len(v) == 26]) == 1  # the ticket's code
 
 
-def test_a_log_file_left_by_a_server_process_fails_the_run(tmp_path):
+@pytest.mark.slow
+@pytest.mark.parametrize("parallel", [["-p", "no:xdist"], ["-n", "2"]], ids=["one process", "parallel"])
+def test_a_log_file_left_by_a_server_process_fails_the_run(tmp_path, parallel):
     # The inner run's temporary folder is outside this run's: this run reads every log file in its own.
+    # In a parallel run, the worker that ran the test reads its folder and tells the controller.
     base = tempfile.TemporaryDirectory(prefix="log-privacy-")
     (tmp_path / "test_leak.py").write_text(
         "def test_server_log(tmp_path):\n"
         "    (tmp_path / 'access.log').write_text('POST /r/phqlCNF4GOZkj7bkTMs4vLmoTwxRhi7N 303\\n')\n")
     answer = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "log_privacy", "-p", "no:cacheprovider", "-q",
+        [sys.executable, "-m", "pytest", "-p", "log_privacy", "-p", "no:cacheprovider", "-q", *parallel,
          "--basetemp", str(Path(base.name) / "base"), "test_leak.py"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
         env={"PYTHONPATH": str(Path(__file__).resolve().parent), "PATH": "/usr/bin:/bin"},

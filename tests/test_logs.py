@@ -216,6 +216,7 @@ def journey_app(request, tmp_path):
         db.engine.dispose()
 
 
+@pytest.mark.slow  # a sweep of every page or a thread race: in the whole suite, not the quick one
 def test_no_personal_data_in_the_records_of_a_whole_journey(journey_app, caplog):
     app, inbox = journey_app
     caplog.set_level(logging.DEBUG)

@@ -300,6 +300,7 @@ def test_without_a_mail_server_messages_go_to_the_instance_folder_and_their_path
         assert private not in caplog.text
 
 
+@pytest.mark.slow
 def test_several_senders_at_once_send_each_message_once(app, inbox, make_screening):
     sid = make_screening(capacity=100)
     for n in range(30):
@@ -331,6 +332,7 @@ def _sender_process(app, database_url, port):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_a_sender_killed_mid_batch_and_restarted_delivers_every_message_once(app, database_url, inbox, make_screening):
     sid = make_screening(capacity=100)
     for n in range(12):

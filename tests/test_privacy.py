@@ -441,6 +441,7 @@ def test_erasing_a_booking_of_a_cancelled_screening_cancels_it_too(app, person):
     assert seats_add_up(app)
 
 
+@pytest.mark.slow  # a sweep of every page or a thread race: in the whole suite, not the quick one
 def test_a_booking_moved_while_it_is_erased_frees_the_seats_of_its_new_screening(app, person, monkeypatch):
     """An organizer moves Ana's coming booking to another screening just as her erasure starts.
     PostgreSQL: the move commits before the erasure locks the old screening, which finds the

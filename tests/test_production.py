@@ -2,7 +2,7 @@
 
 The gunicorn tests start the real server as a subprocess (on a free port, with the repository's
 gunicorn.conf.py) on a SQLite file and on PostgreSQL, with Redis for the shared rate limits:
-Redis tests skip when it does not answer, unless TICKETING_REQUIRE_REDIS=1. Every server is
+Redis tests skip when it does not answer, unless required (conftest.missing). Every server is
 stopped by its pid at the end (SIGTERM, then SIGKILL).
 """
 import json
@@ -29,8 +29,6 @@ from ticketing.config import ENV_KEYS
 from ticketing.database import engine_options
 from ticketing.production import UnsafeSettingsError
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-REQUIRE_REDIS = os.environ.get("TICKETING_REQUIRE_REDIS") == "1"
 SECRET_KEY = secrets.token_hex(32)
 SAFE = {  # a production configuration that passes the checks
     "TICKETING_ENV": "production",
@@ -97,6 +95,7 @@ def test_outside_production_nothing_is_refused(clean_environment, sqlite_url):
     assert "hide_parameters" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
 
 
+@pytest.mark.slow
 def test_flask_commands_still_work_in_production_and_warn_about_unsafe_settings(tmp_path, sqlite_url):
     env = base_environment(tmp_path, TICKETING_ENV="production", DATABASE_URL=sqlite_url)
     result = subprocess.run([BIN / "flask", "outbox", "status"], env=env, cwd=tmp_path,
@@ -133,6 +132,7 @@ def test_healthz_answers_503_when_the_database_is_unreachable(url, tmp_path):
     assert "Set-Cookie" not in response.headers
 
 
+@pytest.mark.slow
 def test_healthz_answers_503_when_the_database_host_accepts_but_never_answers(tmp_path):
     """A host that completes the TCP handshake and then says nothing (a hung server, a firewall
     that drops packets) ends in a 503 after the connect timeout, not a request held forever."""
@@ -178,19 +178,6 @@ def start_gunicorn(tmp_path):
     yield start
     for server in started:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except Exception as error:  # noqa: BLE001: any failure means no Redis here
-        if REQUIRE_REDIS:
-            pytest.fail(f"Redis is required (TICKETING_REQUIRE_REDIS=1) but {REDIS_URL}: {error}")
-        pytest.skip(f"no Redis answers at {REDIS_URL}: {error}")
-    return REDIS_URL
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -269,6 +256,7 @@ def ticket_codes(url):
         return [row[0] for row in conn.execute(query)]
 
 
+@pytest.mark.slow
 def test_several_workers_serve_the_requests(served):
     server = served[0]
     workers = server.workers()
@@ -292,6 +280,7 @@ def test_several_workers_serve_the_requests(served):
     assert len(seen & workers) >= 2 and seen <= workers, (seen, workers)
 
 
+@pytest.mark.slow
 def test_logs_are_json_lines_without_personal_data(served):
     server, url, signed = served
     access, errors = json_lines(server.access()), json_lines(server.errors())
@@ -314,6 +303,7 @@ def test_logs_are_json_lines_without_personal_data(served):
     assert not [value for value in private if value in text]
 
 
+@pytest.mark.slow
 def test_healthz_answers_503_while_the_database_is_down_and_the_server_keeps_running(start_gunicorn, tmp_path):
     url = f"postgresql://ticketing:hunter2-db-password@127.0.0.1:{closed_port()}/nowhere"
     env = base_environment(tmp_path, DATABASE_URL=url, SECRET_KEY=SECRET_KEY, PUBLIC_URL="https://tickets.example.org",
@@ -328,6 +318,7 @@ def test_healthz_answers_503_while_the_database_is_down_and_the_server_keeps_run
                for e in json_lines(server.errors()))
 
 
+@pytest.mark.slow
 def test_healthz_is_never_rate_limited(start_gunicorn, tmp_path, sqlite_url):
     (tmp_path / "config.py").write_text('RATELIMIT_APPLICATION = "3 per minute"\n')
     env = base_environment(tmp_path, DATABASE_URL=sqlite_url, SECRET_KEY=SECRET_KEY,
@@ -350,6 +341,7 @@ REFUSED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", REFUSED, ids=list(REFUSED))
 def test_gunicorn_refuses_each_unsafe_setting_with_its_message(case, start_gunicorn, tmp_path, sqlite_url):
     changes, message = REFUSED[case]

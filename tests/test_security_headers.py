@@ -82,6 +82,7 @@ INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)(?![^>]*type=\"application/
 INLINE_STYLE = re.compile(r"<style\b|\sstyle\s*=|\son[a-z]+\s*=|javascript:", re.I)
 
 
+@pytest.mark.slow  # a sweep of every page or a thread race: in the whole suite, not the quick one
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_every_route_answers_with_the_security_headers(app, admin, site, scheme):
     clients = {"anonymous": app.test_client(), "admin": admin}

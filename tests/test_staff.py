@@ -28,6 +28,7 @@ def login(client, email="door@example.org", password=PASSWORD, next_url=None):
     return client.post(url, data={"email": email, "password": password, "csrf_token": hidden(page, "csrf_token")})
 
 
+@pytest.mark.slow
 def test_a_deployment_stores_passwords_with_scrypt(sqlite_url, tmp_path):
     """The suite hashes cheaply (conftest.py); a real `flask users create` stores werkzeug's scrypt
     (N=2^15, r=8, p=1), never the password, and that account logs in."""

@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from factories import PASSWORD
 from pages import hidden
 from ticketing.extensions import db
 from ticketing.models import (
     Announcement, CheckIn, Device, Event, OutboxMessage, Registration, Screening, Ticket, User, utcnow,
 )
 
-PASSWORD = "a long enough secret"
 # The smallest GIF: one white pixel (a poster that Pillow reads).
 GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
        b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")

@@ -52,8 +52,10 @@ def playwright():
         yield driver
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(playwright):
+    """One Chromium per test process; each test opens its own context (its own cookies, storage
+    and service workers)."""
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
     browser.close()

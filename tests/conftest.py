@@ -18,13 +18,14 @@ from flask_migrate import upgrade
 from jinja2 import BytecodeCache
 from werkzeug.routing import Rule
 
+import factories
 import isolation
+from factories import PASSWORD as ADMIN_PASSWORD
 from ticketing import create_app
 from ticketing.extensions import db
 from ticketing.models import Event, Screening, utcnow
 from ticketing.services import accounts
 
-ADMIN_PASSWORD = "a long enough secret"
 # Staff passwords hashed cheaply in tests (the real scrypt costs ~0.1 s to make and again to check,
 # at each of the suite's many logins); test_staff checks what a real deployment stores.
 accounts.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
@@ -269,16 +270,15 @@ def client(app):
 
 @pytest.fixture
 def admin(app, client):
-    """The test client, logged in as an admin (test modules may define their own `admin`)."""
-    from pages import hidden
-    from ticketing.services.accounts import create_user
+    """The test client, logged in as admin@example.org; with its `user_id` and the CSRF token of
+    its session (`csrf`)."""
+    return factories.logged_in(app, "admin", client=client)
 
-    with app.app_context():
-        create_user("admin@example.org", "admin", ADMIN_PASSWORD)
-    page = client.get("/staff/login").get_data(as_text=True)
-    client.post("/staff/login", data={"email": "admin@example.org", "password": ADMIN_PASSWORD,
-                                      "csrf_token": hidden(page, "csrf_token")})
-    return client
+
+@pytest.fixture
+def door_user(app):
+    """A door volunteer's account (door@example.org), not logged in; its id."""
+    return factories.make_user(app, "door@example.org", "door")
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from factories import PASSWORD
 from pages import hidden
 from ticketing.services import booking
 from ticketing.services.accounts import create_device, create_user, revoke_device
 
-PASSWORD = "a long enough secret"
 CALLERS = ("anonymous", "door", "admin", "revoked_token", "token")
 
 # (method, path, json body or None) -> expected status per caller, in CALLERS' order.

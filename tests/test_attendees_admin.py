@@ -7,36 +7,18 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from factories import code_of, make_registration
 from pages import errors, hidden
 from ticketing.extensions import db
 from ticketing.models import AuditEntry, CheckIn, OutboxMessage, Registration, Screening, Ticket, utcnow
 from ticketing.services import attendees, booking, checkin, tickets
-from ticketing.services.accounts import create_user
 
-PASSWORD = "a long enough secret"
 BASE = utcnow() - timedelta(days=1)
 
 
-@pytest.fixture
-def admin(app, client):
-    """Log the test client in as an admin; return the admin's user id."""
-    with app.app_context():
-        user_id = create_user("admin@example.org", "admin", PASSWORD)[0].id
-    page = client.get("/staff/login").get_data(as_text=True)
-    client.post("/staff/login", data={"email": "admin@example.org", "password": PASSWORD,
-                                      "csrf_token": hidden(page, "csrf_token")})
-    return user_id
-
-
 def book(app, screening_id, name, email, seats=1, minutes=0):
-    """Book through the service at BASE + minutes; return the registration id."""
-    with app.app_context():
-        return booking.book(screening_id, name, email, seats, now=BASE + timedelta(minutes=minutes)).registration.id
-
-
-def code_of(app, registration_id):
-    with app.app_context():
-        return db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == registration_id))
+    """Book at BASE + minutes (the lists' order); return the registration id."""
+    return make_registration(app, screening_id, name, email, seats, now=BASE + timedelta(minutes=minutes))
 
 
 @pytest.fixture
@@ -74,12 +56,12 @@ def test_search_by_email(app, hall):
 
 
 def test_search_by_ticket_code_prefix_as_printed(app, hall):
-    code = code_of(app, hall[1]["Zoë Peeters"])
+    code = code_of(hall[1]["Zoë Peeters"], app)
     assert names(app, hall[0], q=tickets.short_code(code).lower()) == ["Zoë Peeters"]
 
 
 def test_code_search_needs_four_characters(app, hall):
-    code = code_of(app, hall[1]["Zoë Peeters"])
+    code = code_of(hall[1]["Zoë Peeters"], app)
     if code[:3].casefold() in "zoë peeters zoe@example.be":
         pytest.skip("the code's start happens to be in the name or e-mail")
     assert "Zoë Peeters" not in names(app, hall[0], q=code[:3])
@@ -224,7 +206,7 @@ def test_registration_page_says_why_an_email_was_not_sent(app, admin, client, ha
 
 def test_registration_page_shows_the_qr_of_its_code(app, admin, client, hall):
     registration_id = hall[1]["Zoë Peeters"]
-    code = code_of(app, registration_id)
+    code = code_of(registration_id, app)
     text = client.get(f"/admin/registrations/{registration_id}").get_data(as_text=True)
     import zxingcpp
     from PIL import Image
@@ -253,7 +235,7 @@ def test_resend_writes_an_outbox_row_and_an_audit_entry(app, admin, client, hall
     with app.app_context():
         kinds = db.session.scalars(sa.select(OutboxMessage.kind).where(OutboxMessage.registration_id == registration_id)).all()
         audited = db.session.scalar(sa.select(AuditEntry.user_id).where(AuditEntry.action == "registration.resend"))
-    assert response.status_code == 303 and kinds == ["confirmation", "confirmation"] and audited == admin
+    assert response.status_code == 303 and kinds == ["confirmation", "confirmation"] and audited == admin.user_id
 
 
 def test_cancel_by_the_organizer_is_audited_and_promotes(app, admin, client, hall):
@@ -264,7 +246,7 @@ def test_cancel_by_the_organizer_is_audited_and_promotes(app, admin, client, hal
         entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "registration.cancel")).one()
     assert response.status_code == 303
     assert (cancelled.status, cancelled.cancel_reason, waiting.status) == ("cancelled", "organizer", "confirmed")
-    assert (entry.user_id, entry.subject_id, entry.details["reason"]) == (admin, cancelled.id, "organizer")
+    assert (entry.user_id, entry.subject_id, entry.details["reason"]) == (admin.user_id, cancelled.id, "organizer")
 
 
 def test_cancel_twice_says_it_was_cancelled_already(app, admin, client, hall):
@@ -280,7 +262,7 @@ def test_move_to_another_screening_is_audited(app, admin, client, hall, make_scr
         moved = db.session.get(Registration, hall[1]["Zoë Peeters"])
         entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "registration.move")).one()
     assert response.status_code == 303 and moved.screening_id == other
-    assert (entry.user_id, entry.details["to_screening"]) == (admin, other)
+    assert (entry.user_id, entry.details["to_screening"]) == (admin.user_id, other)
 
 
 def test_move_to_a_full_screening_says_so_and_changes_nothing(app, admin, client, hall, make_screening):
@@ -305,7 +287,7 @@ def test_check_in_by_hand_admits_and_logs_the_staff_user(app, admin, client, hal
         ticket = db.session.scalar(sa.select(Ticket).where(Ticket.registration_id == registration_id))
         scan = db.session.scalars(sa.select(CheckIn).where(CheckIn.ticket_id == ticket.id)).one()
     assert response.status_code == 303 and ticket.admitted == 1
-    assert (scan.result, scan.staff_user_id, scan.seats) == ("admitted", admin, 1)
+    assert (scan.result, scan.staff_user_id, scan.seats) == ("admitted", admin.user_id, 1)
 
 
 @pytest.mark.parametrize("seats", ["0", "-1", "two", "99999", "", "\x00"])
@@ -353,7 +335,7 @@ def test_add_a_guest_takes_held_seats_and_keeps_the_note(app, admin, client, mak
         guest = db.session.scalars(sa.select(Registration).where(Registration.screening_id == screening)).one()
         hall = db.session.get(Screening, screening)
     assert response.status_code == 303 and response.location.endswith(f"/admin/registrations/{guest.id}")
-    assert (guest.source, guest.status, guest.note, guest.created_by_id) == ("guest", "confirmed", "Photographer", admin)
+    assert (guest.source, guest.status, guest.note, guest.created_by_id) == ("guest", "confirmed", "Photographer", admin.user_id)
     assert (hall.seats_taken, hall.seats_held) == (2, 3)
 
 

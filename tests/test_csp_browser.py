@@ -9,13 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from browser_support import log_in, write_y4m
+from factories import PASSWORD
 from ticketing import security
 from ticketing.extensions import db
 from ticketing.models import Ticket
 from ticketing.services import booking, tickets
 from ticketing.services.accounts import create_user
 
-PASSWORD = "a long enough secret"
 REPORTER = """document.addEventListener("securitypolicyviolation", (e) =>
   window.reportViolation(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} on ${location.pathname}`), true);"""
 

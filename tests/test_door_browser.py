@@ -6,12 +6,12 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from browser_support import assert_accessible_on_a_phone, log_in, write_y4m
+from factories import PASSWORD
 from ticketing.extensions import db
 from ticketing.models import CheckIn, Ticket
 from ticketing.services import booking, tickets
 from ticketing.services.accounts import create_user
 
-PASSWORD = "a long enough secret"
 
 
 @pytest.fixture

@@ -27,12 +27,12 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from browser_support import log_in, write_y4m
+from factories import PASSWORD
 from ticketing.extensions import db
 from ticketing.models import CheckIn, Registration, Ticket, utcnow
 from ticketing.services import booking, checkin, tickets
 from ticketing.services.accounts import create_user
 
-PASSWORD = "a long enough secret"
 UNKNOWN = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 CONTEXT_LANGUAGE = "en-GB"  # each phone's locale: its requests carry it as their Accept-Language
 

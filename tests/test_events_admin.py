@@ -6,29 +6,21 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from factories import logged_in
 from pages import errors, field_value, hidden
 from ticketing.errors import InvalidInputError, NotFoundError, ScreeningCancelledError, TicketingError
 from ticketing.extensions import db
 from ticketing.models import AuditEntry, Event, OutboxMessage, Registration, Screening
 from ticketing.services import booking, checkin, events, guests
-from ticketing.services.accounts import create_user
 
-PASSWORD = "a long enough secret"
 UTC = timezone.utc
 SCREENING = {"title": "Myn Bala", "starts_at": "2030-05-01T19:30", "capacity": "40", "max_seats": "2"}
 
 
 @pytest.fixture
 def admin(app):
-    """A logged-in admin's client, with the CSRF token of its session as `admin.csrf`."""
-    with app.app_context():
-        create_user("admin@example.org", "admin", PASSWORD)
-    client = app.test_client()
-    page = client.get("/staff/login").get_data(as_text=True)
-    client.post("/staff/login", data={"email": "admin@example.org", "password": PASSWORD,
-                                      "csrf_token": hidden(page, "csrf_token")})
-    client.csrf = hidden(client.get("/staff/login").get_data(as_text=True), "csrf_token")
-    return client
+    """An admin on a client of its own (the `client` fixture stays anonymous), with `csrf`."""
+    return logged_in(app, "admin")
 
 
 def post(client, path, **data):

@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from browser_support import assert_accessible_on_a_phone, log_in
+from factories import PASSWORD
 from ticketing.extensions import db
 from ticketing.models import Event, Screening
 from ticketing.services.accounts import create_user
 
-PASSWORD = "a long enough secret"
 
 
 def log_in_as_organizer(app, page, base):

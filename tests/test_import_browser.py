@@ -6,11 +6,11 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from browser_support import assert_accessible_on_a_phone, log_in
+from factories import PASSWORD
 from ticketing.extensions import db
 from ticketing.models import Registration
 from ticketing.services.accounts import create_user
 
-PASSWORD = "a long enough secret"
 GUESTS = ["Әлия Ахметова", "Zoë Peeters", "François Dubois", "Bart Claes", "Айгерім Сейтқали",
           "Jan De Smet", "Marie Lambert", "Nurlan Abenov", "Sofie Janssens", "Ömer Yıldız"]
 

@@ -8,27 +8,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pages import hidden
+from factories import logged_in
 from ticketing.extensions import db
 from ticketing.models import Registration, Screening
 from ticketing.services import booking, imports
-from ticketing.services.accounts import create_user
 
-PASSWORD = "a long enough secret"
 GOOD = "name,email,seats,note\n" + "".join(f"Guest {n},guest{n}@example.org,{1 + n % 2},Partner {n}\n" for n in range(10))
-
-
-def login(app, client, email="admin@example.org"):
-    with app.app_context():
-        user_id = create_user(email, "admin", PASSWORD)[0].id
-    page = client.get("/staff/login").get_data(as_text=True)
-    client.post("/staff/login", data={"email": email, "password": PASSWORD, "csrf_token": hidden(page, "csrf_token")})
-    return user_id
-
-
-@pytest.fixture
-def admin(app, client):
-    return login(app, client)
 
 
 @pytest.fixture
@@ -36,15 +21,11 @@ def screening(make_screening):
     return make_screening(capacity=40, seats_held=10)
 
 
-def token_of(client):
-    return hidden(client.get("/staff/login").get_data(as_text=True), "csrf_token")
-
-
 def upload(client, screening_id, data, filename="guests.csv"):
     if isinstance(data, str):
         data = data.encode("utf-8")
     return client.post(f"/admin/screenings/{screening_id}/import",
-                       data={"csrf_token": token_of(client), "file": (io.BytesIO(data), filename)},
+                       data={"csrf_token": client.csrf, "file": (io.BytesIO(data), filename)},
                        content_type="multipart/form-data")
 
 
@@ -57,7 +38,7 @@ def preview(client, screening_id, data, filename="guests.csv"):
 
 
 def confirm(client, url):
-    return client.post(url, data={"csrf_token": token_of(client)})
+    return client.post(url, data={"csrf_token": client.csrf})
 
 
 def registrations(app, screening_id=None):
@@ -172,8 +153,7 @@ def test_seats_taken_between_preview_and_confirm_writes_nothing_and_says_why(app
 
 def test_someone_elses_token_is_refused(app, admin, client, screening):
     _, url = preview(client, screening, GOOD)
-    other = app.test_client()
-    login(app, other, "other@example.org")
+    other = logged_in(app, "admin", "other@example.org")
     assert other.get(url).status_code == 404
     assert confirm(other, url).status_code == 404 and registrations(app) == []
 
@@ -182,7 +162,7 @@ def test_token_is_kept_on_the_server_not_in_the_cookie(app, admin, client, scree
     response = upload(client, screening, GOOD)
     token = response.location.rsplit("/", 1)[1]
     stored = json.loads((Path(app.instance_path) / "imports" / f"{token}.json").read_text())
-    assert stored["user_id"] == admin and len(stored["rows"]) == 10
+    assert stored["user_id"] == admin.user_id and len(stored["rows"]) == 10
     assert len(response.headers.get("Set-Cookie", "")) < 400
 
 
@@ -212,7 +192,7 @@ def test_garbage_and_empty_files_get_clear_messages(app, admin, client, screenin
 
 
 def test_no_file_chosen(app, admin, client, screening):
-    response = client.post(f"/admin/screenings/{screening}/import", data={"csrf_token": token_of(client)})
+    response = client.post(f"/admin/screenings/{screening}/import", data={"csrf_token": client.csrf})
     assert response.status_code == 422 and "Please choose the CSV file" in response.get_data(as_text=True)
 
 

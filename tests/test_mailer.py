@@ -19,6 +19,7 @@ import zxingcpp
 from flask_migrate import downgrade, upgrade
 from PIL import Image
 
+from factories import PASSWORD
 from mail_support import PUBLIC_URL, parts
 from pages import hidden
 from ticketing.database import write_transaction
@@ -29,7 +30,6 @@ from ticketing.services.accounts import create_user
 from ticketing.services.notifications import KINDS, notify
 
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "a long enough secret"
 TICKET_KINDS = {"confirmation", "repeat_signup", "promoted", "moved"}
 
 

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from browser_support import log_in
+from factories import PASSWORD
 from ticketing.extensions import db
 from ticketing.models import Event, Registration, Screening
 from ticketing.services.accounts import create_user
 
-PASSWORD = "a long enough secret"
 FILMS = [("Baqyt Qushağynda", "2030-05-01T19:30"), ("Myn Bala: Warriors of the Steppe", "2030-05-02T20:00"),
          ("Бақыт құшағында (encore)", "2030-05-03T18:00")]
 GUESTS = ["Әлия Ахметова", "Zoë Peeters", "François Dubois", "Bart Claes", "Айгерім Сейтқали",

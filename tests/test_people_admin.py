@@ -7,45 +7,25 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from pages import errors, field_value, hidden
+from factories import PASSWORD, csrf_token, log_in, logged_in
+from pages import errors, field_value
 from ticketing.errors import LastAdminError
 from ticketing.extensions import db
 from ticketing.models import AuditEntry, Event, Ticket, User
 from ticketing.services import accounts
 
-PASSWORD = "a long enough secret"
 NEW_PASSWORD = "a brand new long secret"
-
-
-def login(client, email, password=PASSWORD):
-    page = client.get("/staff/login").get_data(as_text=True)
-    return client.post("/staff/login", data={"email": email, "password": password,
-                                             "csrf_token": hidden(page, "csrf_token")})
-
-
-def csrf(client, path):
-    return hidden(client.get(path).get_data(as_text=True), "csrf_token")
 
 
 def post_form(client, path, fields, form_path=None):
     """Open the form at `form_path` (default: `path`) for its CSRF token, then post `fields`."""
-    return client.post(path, data={"csrf_token": csrf(client, form_path or path), **fields})
+    return client.post(path, data={"csrf_token": csrf_token(client, form_path or path), **fields})
 
 
 @pytest.fixture
 def admin(app):
-    """An admin logged in on its own client: (client, user id)."""
-    with app.app_context():
-        user_id = accounts.create_user("admin@example.org", "admin", PASSWORD)[0].id
-    client = app.test_client()
-    assert login(client, "admin@example.org").status_code == 303
-    return client, user_id
-
-
-@pytest.fixture
-def door_user(app):
-    with app.app_context():
-        return accounts.create_user("door@example.org", "door", PASSWORD)[0].id
+    """An admin logged in on a client of its own (the `client` fixture stays anonymous)."""
+    return logged_in(app, "admin")
 
 
 def user_row(app, user_id):
@@ -77,17 +57,17 @@ def edit(client, user_id, **fields):
 # Adding accounts
 
 def test_an_added_account_can_log_in(app, admin):
-    client, _ = admin
+    client = admin
     response = post_form(client, "/admin/users/new", {"email": "Nurlan@Example.org", "role": "door", "password": PASSWORD})
     assert response.status_code == 303 and response.location.endswith("/admin/users")
     assert "nurlan@example.org" in client.get("/admin/users").get_data(as_text=True)
     newcomer = app.test_client()
-    assert login(newcomer, "nurlan@example.org").status_code == 303
+    assert log_in(newcomer, "nurlan@example.org").status_code == 303
     assert newcomer.get("/staff/").status_code == 200
 
 
 def test_a_generated_password_is_shown_once_not_kept_in_the_session_and_works(app, admin):
-    client, _ = admin
+    client = admin
     response = post_form(client, "/admin/users/new", {"email": "gen@example.org", "role": "door", "password": ""})
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
@@ -97,18 +77,18 @@ def test_a_generated_password_is_shown_once_not_kept_in_the_session_and_works(ap
         session = app.session_interface.get_signing_serializer(app).loads(cookie)
     assert password not in json.dumps(session)
     assert password not in client.get("/admin/users").get_data(as_text=True)
-    assert login(app.test_client(), "gen@example.org", password).status_code == 303
+    assert log_in(app.test_client(), "gen@example.org", password).status_code == 303
 
 
 def test_a_unicode_email_address_is_accepted(app, admin):
-    client, _ = admin
+    client = admin
     response = post_form(client, "/admin/users/new", {"email": "алия@пример.kz", "role": "door", "password": PASSWORD})
     assert response.status_code == 303
-    assert login(app.test_client(), "алия@пример.kz").status_code == 303
+    assert log_in(app.test_client(), "алия@пример.kz").status_code == 303
 
 
 def test_the_list_shows_role_active_and_events(app, admin, make_event, door_user):
-    client, _ = admin
+    client = admin
     event = make_event(slug="a", name="Days of Kazakh Cinema")
     with app.app_context():
         accounts.update_user(door_user, events=[event])
@@ -120,11 +100,11 @@ def test_the_list_shows_role_active_and_events(app, admin, make_event, door_user
 # Changing accounts
 
 def test_changing_the_role_makes_a_door_user_an_admin(app, admin, door_user):
-    client, _ = admin
+    client = admin
     assert edit(client, door_user, role="admin").status_code == 303
     assert user_row(app, door_user)["role"] == "admin"
     promoted = app.test_client()
-    login(promoted, "door@example.org")
+    log_in(promoted, "door@example.org")
     assert promoted.get("/admin/users").status_code == 200
 
 
@@ -136,11 +116,11 @@ def two_events(app, make_event, make_screening):
 
 
 def test_a_door_user_limited_to_one_event_works_only_at_its_doors(app, admin, door_user, two_events):
-    client, _ = admin
+    client = admin
     assert edit(client, door_user, events=[str(two_events["a"])]).status_code == 303
     assert user_row(app, door_user)["events"] == [two_events["a"]]
     door = app.test_client()
-    login(door, "door@example.org")
+    log_in(door, "door@example.org")
     assert door.get(f"/staff/door/{two_events['sa']}").status_code == 200
     assert door.get(f"/api/v1/screenings/{two_events['sa']}").status_code == 200
     assert door.get(f"/staff/door/{two_events['sb']}").status_code == 403
@@ -155,11 +135,11 @@ def test_a_door_user_limited_to_one_event_cannot_undo_at_another(app, admin, doo
         registration = booking.book(two_events["sb"], "Bo", "bo@example.org").registration
         ticket = db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == registration.id))
         admission = checkin.check_in(ticket, two_events["sb"]).checkin_id
-    client, _ = admin
+    client = admin
     edit(client, door_user, events=[str(two_events["a"])])
     door = app.test_client()
-    login(door, "door@example.org")
-    token = csrf(door, "/staff/")
+    log_in(door, "door@example.org")
+    token = csrf_token(door, "/staff/")
     answer = door.post(f"/api/v1/checkins/{admission}/undo", headers={"X-CSRFToken": token})
     assert answer.status_code == 403
     with app.app_context():
@@ -167,10 +147,10 @@ def test_a_door_user_limited_to_one_event_cannot_undo_at_another(app, admin, doo
 
 
 def test_a_door_user_limited_to_one_event_sees_only_its_screenings(app, admin, door_user, two_events):
-    client, _ = admin
+    client = admin
     edit(client, door_user, events=[str(two_events["a"])])
     door = app.test_client()
-    login(door, "door@example.org")
+    log_in(door, "door@example.org")
     home = door.get("/staff/").get_data(as_text=True)
     assert "Film A" in home and "Film B" not in home
     listed = [s["title"] for s in door.get("/api/v1/screenings").get_json()["screenings"]]
@@ -178,41 +158,41 @@ def test_a_door_user_limited_to_one_event_sees_only_its_screenings(app, admin, d
 
 
 def test_no_event_ticked_means_every_event(app, admin, door_user, two_events):
-    client, _ = admin
+    client = admin
     edit(client, door_user, events=[str(two_events["a"])])
     assert edit(client, door_user).status_code == 303
     assert user_row(app, door_user)["events"] == []
     door = app.test_client()
-    login(door, "door@example.org")
+    log_in(door, "door@example.org")
     assert door.get(f"/staff/door/{two_events['sb']}").status_code == 200
 
 
 def test_deactivating_refuses_the_open_session_at_its_next_request(app, admin, door_user):
-    client, _ = admin
+    client = admin
     door = app.test_client()
-    login(door, "door@example.org")
+    log_in(door, "door@example.org")
     assert door.get("/staff/").status_code == 200
     assert edit(client, door_user, is_active=None).status_code == 303  # the box unticked
     assert user_row(app, door_user)["is_active"] is False
     response = door.get("/staff/")
     assert response.status_code == 302 and "/staff/login" in response.location
     assert door.get("/api/v1/screenings").status_code == 401
-    assert login(app.test_client(), "door@example.org").status_code == 422
+    assert log_in(app.test_client(), "door@example.org").status_code == 422
 
 
 def test_resetting_a_password_retires_the_old_one(app, admin, door_user):
-    client, _ = admin
+    client = admin
     response = post_form(client, f"/admin/users/{door_user}/password", {"password": NEW_PASSWORD}, f"/admin/users/{door_user}")
     assert response.status_code == 303
-    assert login(app.test_client(), "door@example.org", PASSWORD).status_code == 422
-    assert login(app.test_client(), "door@example.org", NEW_PASSWORD).status_code == 303
+    assert log_in(app.test_client(), "door@example.org", PASSWORD).status_code == 422
+    assert log_in(app.test_client(), "door@example.org", NEW_PASSWORD).status_code == 303
 
 
 def test_resetting_a_password_ends_the_sessions_opened_with_the_old_one(app, admin, door_user):
     door = app.test_client()
-    login(door, "door@example.org")
+    log_in(door, "door@example.org")
     assert door.get("/staff/").status_code == 200
-    client, _ = admin
+    client = admin
     post_form(client, f"/admin/users/{door_user}/password", {"password": NEW_PASSWORD}, f"/admin/users/{door_user}")
     response = door.get("/staff/")
     assert response.status_code == 302 and "/staff/login" in response.location
@@ -220,24 +200,24 @@ def test_resetting_a_password_ends_the_sessions_opened_with_the_old_one(app, adm
 
 
 def test_an_admin_resetting_their_own_password_stays_logged_in(app, admin):
-    client, admin_id = admin
+    client, admin_id = admin, admin.user_id
     response = post_form(client, f"/admin/users/{admin_id}/password", {"password": NEW_PASSWORD}, f"/admin/users/{admin_id}")
     assert response.status_code == 303
     assert client.get("/admin/users").status_code == 200
 
 
 def test_a_generated_reset_password_is_shown_once_and_works(app, admin, door_user):
-    client, _ = admin
+    client = admin
     response = post_form(client, f"/admin/users/{door_user}/password", {"password": ""}, f"/admin/users/{door_user}")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     password = html.unescape(re.search(r'id="new-password">([^<]+)</code>', response.get_data(as_text=True)).group(1))
-    assert login(app.test_client(), "door@example.org", password).status_code == 303
+    assert log_in(app.test_client(), "door@example.org", password).status_code == 303
 
 
 # The last admin, and oneself
 
 def test_the_last_active_admin_cannot_be_demoted(app, admin):
-    client, admin_id = admin
+    client, admin_id = admin, admin.user_id
     before = counts(app)
     response = edit(client, admin_id, role="door")
     page = response.get_data(as_text=True)
@@ -247,14 +227,14 @@ def test_the_last_active_admin_cannot_be_demoted(app, admin):
 
 
 def test_the_last_active_admin_cannot_be_deactivated(app, admin):
-    _, admin_id = admin
+    admin_id = admin.user_id
     with app.app_context(), pytest.raises(LastAdminError):
         accounts.update_user(admin_id, is_active=False)  # by no one: the command line, say
     assert user_row(app, admin_id)["is_active"] is True
 
 
 def test_an_admin_cannot_deactivate_themselves(app, admin):
-    client, admin_id = admin
+    client, admin_id = admin, admin.user_id
     with app.app_context():
         accounts.create_user("second@example.org", "admin", PASSWORD)
     response = edit(client, admin_id, role="admin", is_active=None)
@@ -264,7 +244,7 @@ def test_an_admin_cannot_deactivate_themselves(app, admin):
 
 
 def test_another_admin_may_be_demoted_while_one_remains(app, admin):
-    client, _ = admin
+    client = admin
     with app.app_context():
         second = accounts.create_user("second@example.org", "admin", PASSWORD)[0].id
     assert edit(client, second, role="door").status_code == 303
@@ -274,7 +254,7 @@ def test_another_admin_may_be_demoted_while_one_remains(app, admin):
 # The audit log
 
 def test_every_staff_action_writes_an_audit_entry_without_secrets(app, admin, door_user):
-    client, admin_id = admin
+    client, admin_id = admin, admin.user_id
     post_form(client, "/admin/users/new", {"email": "gen@example.org", "role": "door", "password": ""})
     edit(client, door_user, role="admin")
     post_form(client, f"/admin/users/{door_user}/password", {"password": NEW_PASSWORD}, f"/admin/users/{door_user}")
@@ -295,14 +275,14 @@ def test_every_staff_action_writes_an_audit_entry_without_secrets(app, admin, do
 
 
 def test_a_change_that_changes_nothing_writes_no_entry(app, admin, door_user):
-    client, _ = admin
+    client = admin
     before = counts(app)
     assert edit(client, door_user).status_code == 303
     assert counts(app) == before
 
 
 def test_the_audit_page_shows_entries_newest_first_and_escaped(app, admin, door_user, make_event):
-    client, _ = admin
+    client = admin
     event = make_event(slug="x", name="<script>alert('x')</script> Fest")
     edit(client, door_user, events=[str(event)])
     post_form(client, "/admin/users/new", {"email": "o'neil&co@example.org", "role": "door", "password": PASSWORD})
@@ -316,7 +296,7 @@ def test_the_audit_page_shows_entries_newest_first_and_escaped(app, admin, door_
 
 
 def test_the_audit_page_pages_back_and_filters_by_kind(app, admin):
-    client, _ = admin
+    client = admin
     with app.app_context():
         for n in range(55):
             accounts.create_device(f"Phone {n}")
@@ -332,7 +312,7 @@ def test_the_audit_page_pages_back_and_filters_by_kind(app, admin):
 
 @pytest.mark.parametrize("query", ["before=abc", "before=99999999999999999999", "before=-1", "kind=<b>x</b>", "kind=" + "x" * 5000])
 def test_the_audit_page_takes_odd_parameters_calmly(admin, query):
-    client, _ = admin
+    client = admin
     response = client.get(f"/admin/audit?{query}")
     assert response.status_code == 200 and "<b>x</b>" not in response.get_data(as_text=True)
 
@@ -360,7 +340,7 @@ NEW_USER_BAD = [
 
 @pytest.mark.parametrize("fields,field", NEW_USER_BAD, ids=[f"{f}-{i}" for i, (_, f) in enumerate(NEW_USER_BAD)])
 def test_bad_input_in_the_new_account_form(app, admin, fields, field):
-    client, _ = admin
+    client = admin
     values = {"email": "fine@example.org", "role": "door", "password": PASSWORD, **fields}
     before = counts(app)
     response = post_form(client, "/admin/users/new", values)
@@ -386,7 +366,7 @@ EDIT_BAD = [
 
 @pytest.mark.parametrize("fields,field", EDIT_BAD, ids=[f"{f}-{i}" for i, (_, f) in enumerate(EDIT_BAD)])
 def test_bad_input_in_the_edit_form(app, admin, door_user, make_event, fields, field):
-    client, _ = admin
+    client = admin
     make_event()
     before, rows = user_row(app, door_user), counts(app)
     response = edit(client, door_user, **fields)
@@ -398,7 +378,7 @@ def test_bad_input_in_the_edit_form(app, admin, door_user, make_event, fields, f
 
 @pytest.mark.parametrize("password", ["short", "x" * 5000, "twelve chars\x07!", "bidi \u202e override text"])
 def test_bad_input_in_the_password_form(app, admin, door_user, password):
-    client, _ = admin
+    client = admin
     before, rows = user_row(app, door_user), counts(app)
     response = post_form(client, f"/admin/users/{door_user}/password", {"password": password}, f"/admin/users/{door_user}")
     assert response.status_code == 422 and "password" in errors(response.get_data(as_text=True))
@@ -406,7 +386,7 @@ def test_bad_input_in_the_password_form(app, admin, door_user, password):
 
 
 def test_a_form_without_its_csrf_token_writes_nothing(app, admin, door_user):
-    client, _ = admin
+    client = admin
     before, rows = user_row(app, door_user), counts(app)
     response = client.post(f"/admin/users/{door_user}", data={"role": "admin", "is_active": "y"})
     assert response.status_code == 422 and "expired" in response.get_data(as_text=True)
@@ -414,17 +394,17 @@ def test_a_form_without_its_csrf_token_writes_nothing(app, admin, door_user):
 
 
 def test_an_unknown_account_is_404(admin):
-    client, _ = admin
+    client = admin
     assert client.get("/admin/users/999").status_code == 404
     assert post_form(client, "/admin/users/999/password", {}, "/admin/users/new").status_code == 404
 
 
 def test_door_staff_cannot_manage_accounts(app, door_user):
     door = app.test_client()
-    login(door, "door@example.org")
+    log_in(door, "door@example.org")
     assert door.get("/admin/users").status_code == 403
     response = door.post(f"/admin/users/{door_user}", data={"role": "admin", "is_active": "y",
-                                                            "csrf_token": csrf(door, "/staff/")})
+                                                            "csrf_token": csrf_token(door, "/staff/")})
     assert response.status_code == 403 and user_row(app, door_user)["role"] == "door"
 
 

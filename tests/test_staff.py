@@ -8,24 +8,14 @@ from pathlib import Path
 import pytest
 from werkzeug.security import check_password_hash
 
-from pages import errors, field_value, hidden
 from conftest import make_test_app
-from ticketing.services.accounts import create_user
-
-PASSWORD = "a long enough secret"
-
-
-@pytest.fixture
-def door_user(app):
-    # Its own app context: requests made inside a test's context would share its `g`.
-    with app.app_context():
-        return create_user("door@example.org", "door", PASSWORD)[0].id
+from factories import PASSWORD, log_in
+from pages import errors, field_value, hidden
 
 
 def login(client, email="door@example.org", password=PASSWORD, next_url=None):
-    page = client.get("/staff/login").get_data(as_text=True)
-    url = "/staff/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(url, data={"email": email, "password": password, "csrf_token": hidden(page, "csrf_token")})
+    """Log in as the door volunteer (the `door_user` fixture) unless told otherwise."""
+    return log_in(client, email, password, next_url)
 
 
 @pytest.mark.slow

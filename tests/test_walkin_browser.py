@@ -8,12 +8,12 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from browser_support import assert_accessible_on_a_phone, log_in
+from factories import PASSWORD
 from ticketing.extensions import db
 from ticketing.models import CheckIn, Registration, Screening
 from ticketing.services import guests
 from ticketing.services.accounts import create_user
 
-PASSWORD = "a long enough secret"
 
 
 @pytest.fixture

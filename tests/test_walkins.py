@@ -6,12 +6,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from factories import PASSWORD
 from pages import errors, field_value, hidden
 from ticketing.extensions import db
 from ticketing.models import CheckIn, Registration, Screening, Ticket, utcnow
 from ticketing.services import accounts, booking
 
-PASSWORD = "a long enough secret"
 
 
 @pytest.fixture

@@ -276,6 +276,17 @@ def admin(app, client):
 
 
 @pytest.fixture
+def booked(ctx):
+    """Book `seats` for a new person (`name`) on screening `sid`; return the ticket's code."""
+    numbers = iter(range(1, 100_000))
+
+    def book(sid, seats=1, name="Алия Ануарбек", email=None):
+        return factories.make_ticket(sid, name, email or f"person{next(numbers)}@example.org", seats)
+
+    return book
+
+
+@pytest.fixture
 def door_user(app):
     """A door volunteer's account (door@example.org), not logged in; its id."""
     return factories.make_user(app, "door@example.org", "door")

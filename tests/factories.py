@@ -4,7 +4,6 @@ Each helper works inside the test's app context when one is pushed (the `ctx` fi
 pushes one of its own otherwise, so that it can be called from either kind of test. Events and
 screenings come from conftest's `make_event` and `make_screening` fixtures.
 """
-import itertools
 from contextlib import contextmanager, nullcontext
 
 import sqlalchemy as sa
@@ -16,7 +15,6 @@ from ticketing.models import Registration, Ticket
 from ticketing.services import accounts, booking
 
 PASSWORD = "a long enough secret"  # every staff user's password in the tests
-_numbers = itertools.count(1)
 
 
 def _within(app):
@@ -32,18 +30,24 @@ def within(app=None):
         yield
 
 
-def book(app, screening_id, name="Ana Attendee", email=None, seats=1, **options):
-    """Book through the service (booking.book, same rules as the form) and return its result. The
-    e-mail is made unique from the name unless given; `options` go to booking.book (now=...)."""
+def book(screening_id, name="Ana Attendee", email=None, seats=1, app=None, **options):
+    """Book through the service (booking.book, the form's rules) and return its result. The
+    e-mail is made from the name's letters and digits unless given ("Ana" books ana@example.org);
+    `options` go to booking.book (now=...)."""
     if email is None:
-        email = f"{''.join(c for c in name.lower() if c.isalnum()) or 'guest'}.{next(_numbers)}@example.org"
+        email = f"{''.join(c for c in name.lower() if c.isascii() and c.isalnum()) or 'guest'}@example.org"
     with within(app):
         return booking.book(screening_id, name, email, seats, **options)
 
 
-def make_registration(app, screening_id, name="Ana Attendee", email=None, seats=1, **options):
+def make_registration(screening_id, name="Ana Attendee", email=None, seats=1, app=None, **options):
     """Book (see `book`) and return the registration's id."""
-    return book(app, screening_id, name, email, seats, **options).registration.id
+    return book(screening_id, name, email, seats, app, **options).registration.id
+
+
+def make_ticket(screening_id, name="Ana Attendee", email=None, seats=1, app=None, **options):
+    """Book (see `book`) and return the ticket's code."""
+    return code_of(make_registration(screening_id, name, email, seats, app, **options), app)
 
 
 def code_of(registration_id, app=None):

@@ -18,7 +18,7 @@ BASE = utcnow() - timedelta(days=1)
 
 def book(app, screening_id, name, email, seats=1, minutes=0):
     """Book at BASE + minutes (the lists' order); return the registration id."""
-    return make_registration(app, screening_id, name, email, seats, now=BASE + timedelta(minutes=minutes))
+    return make_registration(screening_id, name, email, seats, app, now=BASE + timedelta(minutes=minutes))
 
 
 @pytest.fixture

@@ -6,14 +6,11 @@ Chromium reports each refusal as a `securitypolicyviolation` event and a console
 import re
 
 import pytest
-import sqlalchemy as sa
 
 from browser_support import log_in, write_y4m
-from factories import PASSWORD
+from factories import PASSWORD, make_ticket
 from ticketing import security
-from ticketing.extensions import db
-from ticketing.models import Ticket
-from ticketing.services import booking, tickets
+from ticketing.services import tickets
 from ticketing.services.accounts import create_user
 
 REPORTER = """document.addEventListener("securitypolicyviolation", (e) =>
@@ -32,12 +29,6 @@ def watched(camera):
             if "Content Security Policy" in message.text or message.text.startswith("Refused to") else None)
     yield page, violations
     context.close()
-
-
-def ticket_code(app, name, email):
-    with app.app_context():
-        result = booking.book(1, name, email, 1)
-        return db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == result.registration.id))
 
 
 def wait_for_report(page, violations):
@@ -82,7 +73,7 @@ def test_every_kind_of_page_runs_without_a_csp_violation(live, camera, watched):
     # Staff: log in, then the door with the camera reading a ticket.
     page.goto(base + "/staff/login")
     log_in(page, "organizer@example.org", then=r"/staff/$")
-    code = ticket_code(app, "Zeynep Yılmaz", "zeynep@example.org")
+    code = make_ticket(1, "Zeynep Yılmaz", "zeynep@example.org", app=app)
     write_y4m(camera.video, tickets.render_qr_png(code))
     page.goto(base + "/staff/door/1")
     page.get_by_role("button", name="Start the camera").click()
@@ -105,7 +96,7 @@ def test_the_door_decoder_needs_webassembly_and_only_that(live, camera, watched,
     monkeypatch.setattr(security, "DOOR_POLICY", security.POLICY)
     with app.app_context():
         create_user("door@example.org", "door", PASSWORD)
-    write_y4m(camera.video, tickets.render_qr_png(ticket_code(app, "Ana", "ana@example.org")))
+    write_y4m(camera.video, tickets.render_qr_png(make_ticket(1, "Ana", "ana@example.org", app=app)))
     page.goto(base + "/staff/door/1")
     log_in(page, "door@example.org", then=r"/staff/door/1$")
     assert violations == []

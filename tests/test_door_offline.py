@@ -8,6 +8,7 @@ from datetime import timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from factories import code_of, make_registration, make_ticket
 from ticketing.errors import InvalidInputError
 from ticketing.extensions import db
 from ticketing.models import CheckIn, Registration, Ticket, utcnow
@@ -15,20 +16,6 @@ from ticketing.services import booking, checkin
 from ticketing.services.checkin import Offline
 
 ADMITTED_OFFLINE = lambda seats=1: Offline("admitted", "", seats)  # noqa: E731
-
-
-@pytest.fixture
-def booked(ctx):
-    """Book `seats` for `name` on screening `sid`; return the ticket's code."""
-
-    def book(sid, seats=1, name="Алия Ануарбек"):
-        return ticket_code(booking.book(sid, name, f"p{utcnow().timestamp()}@example.org", seats))
-
-    return book
-
-
-def ticket_code(booked):
-    return db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == booked.registration.id))
 
 
 def rows(code=None):
@@ -248,7 +235,7 @@ def api(app, client):
 def test_the_copy_through_the_api_is_not_cached_and_matches_the_document(app, api, make_screening):
     sid = make_screening()
     with app.app_context():
-        code = ticket_code(booking.book(sid, "Ana", "ana@example.org", 2))
+        code = make_ticket(sid, "Ana", "ana@example.org", 2)
     response = api("GET", f"/screenings/{sid}/door-copy")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     [ticket] = response.get_json()["tickets"]
@@ -273,7 +260,7 @@ def test_door_staff_of_another_event_get_no_copy(app, client, make_screening, ma
 def test_a_synced_scan_through_the_api_is_recorded_once_with_the_device_time(app, api, make_screening):
     sid = make_screening()
     with app.app_context():
-        code = ticket_code(booking.book(sid, "Ana", "ana@example.org", 1))
+        code = make_ticket(sid, "Ana", "ana@example.org", 1)
     at = (utcnow() - timedelta(hours=2)).replace(microsecond=250000)
     scan = {"code": code, "screening": sid, "scan_id": "2f1c0c1e-9f5e-4c53-9d61-3d1f4c7e0a11",
             "scanned_at": at.astimezone(timezone(timedelta(hours=1))).isoformat(),  # Brussels' winter offset
@@ -297,7 +284,7 @@ def test_a_synced_scan_through_the_api_is_recorded_once_with_the_device_time(app
 def test_which_device_times_the_api_keeps(app, api, make_screening, skew, offline, device_time_kept):
     sid = make_screening()
     with app.app_context():
-        code = ticket_code(booking.book(sid, "Ana", "ana@example.org", 1))
+        code = make_ticket(sid, "Ana", "ana@example.org", 1)
     at = (utcnow() + skew).replace(microsecond=0)
     scan = {"code": code, "screening": sid, "scanned_at": at.isoformat()}
     if offline:
@@ -312,7 +299,7 @@ def test_which_device_times_the_api_keeps(app, api, make_screening, skew, offlin
 def test_the_second_device_is_told_of_the_conflict_when_it_syncs(app, api, make_screening):
     sid = make_screening()
     with app.app_context():
-        code = ticket_code(booking.book(sid, "Ana", "ana@example.org", 1))
+        code = make_ticket(sid, "Ana", "ana@example.org", 1)
     offline = {"result": "admitted", "reason": "", "seats": 1}
     api("POST", "/checkins", {"code": code, "screening": sid, "scan_id": "phone-a-0001",
                               "scanned_at": "2026-11-28T18:01:00Z", "offline": offline})
@@ -341,7 +328,7 @@ def test_the_second_device_is_told_of_the_conflict_when_it_syncs(app, api, make_
 def test_bad_offline_fields_get_a_field_message_and_record_nothing(app, api, make_screening, extra, field):
     sid = make_screening()
     with app.app_context():
-        code = ticket_code(booking.book(sid, "Ana", "ana@example.org", 1))
+        code = make_ticket(sid, "Ana", "ana@example.org", 1)
     response = api("POST", "/checkins", {"code": code, "screening": sid, **extra})
     assert response.status_code == 422
     assert field in response.get_json()["error"]["fields"]
@@ -355,13 +342,12 @@ def test_bad_offline_fields_get_a_field_message_and_record_nothing(app, api, mak
 def test_a_conflict_is_shown_on_the_dashboards_the_registration_and_in_the_export(app, admin, make_screening):
     sid = make_screening(title="Myn Bala")
     with app.app_context():
-        booked = booking.book(sid, "Aigerim Конфликт", "aigerim@example.org", 1)
-        code = ticket_code(booked)
+        registration_id = make_registration(sid, "Aigerim Конфликт", "aigerim@example.org", 1)
+        code = code_of(registration_id)
         at = utcnow() - timedelta(minutes=30)
         checkin.check_in(code, sid, scanned_at=at, scan_id="phone-a-0001", offline=ADMITTED_OFFLINE())
         checkin.check_in(code, sid, scanned_at=at + timedelta(minutes=1), scan_id="phone-b-0001", offline=ADMITTED_OFFLINE())
         event_id = db.session.get(checkin.Screening, sid).event_id
-        registration_id = booked.registration.id
     page = admin.get(f"/admin/screenings/{sid}/dashboard").get_data(as_text=True)
     assert 'id="door-conflicts"' in page and "1 conflict at the door" in page
     assert "Aigerim Конфликт" in page and f"/admin/registrations/{registration_id}" in page
@@ -383,10 +369,10 @@ def test_conflicts_are_counted_per_screening_of_the_event(app, admin, make_event
     with app.app_context():
         for sid, people in ((first, 2), (second, 1)):
             for n in range(people):
-                code = ticket_code(booking.book(sid, f"P {sid} {n}", f"p{sid}.{n}@example.org", 1))
+                code = make_ticket(sid, f"P {sid} {n}", f"p{sid}.{n}@example.org", 1)
                 for phone in ("a", "b"):  # let in offline by two phones: one conflict each
                     checkin.check_in(code, sid, scan_id=f"phone-{phone}-{sid}-{n}", offline=ADMITTED_OFFLINE())
-        checkin.check_in(ticket_code(booking.book(calm, "Calm", "calm@example.org", 1)), calm)
+        checkin.check_in(make_ticket(calm, "Calm", "calm@example.org", 1), calm)
         assert checkin.conflict_counts([first, second, calm]) == {first: 2, second: 1}
         assert checkin.conflict_counts([]) == {}
     event_page = admin.get(f"/admin/events/{event_id}/dashboard").get_data(as_text=True)
@@ -398,5 +384,5 @@ def test_conflicts_are_counted_per_screening_of_the_event(app, admin, make_event
 def test_no_conflict_no_notice(app, admin, make_screening):
     sid = make_screening()
     with app.app_context():
-        checkin.check_in(ticket_code(booking.book(sid, "Ana", "ana@example.org", 1)), sid)
+        checkin.check_in(make_ticket(sid, "Ana", "ana@example.org", 1), sid)
     assert 'id="door-conflicts"' not in admin.get(f"/admin/screenings/{sid}/dashboard").get_data(as_text=True)

@@ -6,22 +6,17 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from factories import make_ticket
 from racers import race
 from ticketing.extensions import db
 from ticketing.models import CheckIn, Ticket, utcnow
-from ticketing.services import booking
 
 pytestmark = pytest.mark.slow
 
 
-def book(sid, seats):
-    reg_id = booking.book(sid, "Family", "family@example.org", seats).registration.id
-    return db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == reg_id))
-
-
 def test_one_scan_sent_32_times_at_once_is_recorded_once(ctx, database_url, tmp_path, make_screening):
     sid = make_screening(capacity=10)
-    code = book(sid, 2)
+    code = make_ticket(sid, "Family", seats=2)
     at = utcnow() - timedelta(minutes=5)
     results = race(database_url, tmp_path, [("sync", code, sid, "phone-a-scan-1", at, 2)] * 32)
 
@@ -38,7 +33,7 @@ def test_one_scan_sent_32_times_at_once_is_recorded_once(ctx, database_url, tmp_
 def test_four_devices_syncing_one_family_ticket_with_retries(ctx, database_url, tmp_path, make_screening):
     """Each of 4 phones let the family of 3 in offline (3 seats each) and sends that scan 8 times."""
     sid = make_screening(capacity=10)
-    code = book(sid, 3)
+    code = make_ticket(sid, "Family", seats=3)
     at = utcnow() - timedelta(minutes=5)
     jobs = [("sync", code, sid, f"phone-{device}-scan", at + timedelta(seconds=device), 3)
             for device in range(4) for _ in range(8)]

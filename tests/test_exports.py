@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
+from factories import code_of
 from ticketing.services import booking, checkin, exports
 
 UNICODE_NAMES = ["Баќыт Әлия", "Çağrı Şahin", "Zoë"]
@@ -26,7 +27,7 @@ def festival(app, make_event, make_screening):
         codes = {}
         for i, name in enumerate(UNICODE_NAMES + FORMULA_NAMES):
             result = booking.book(first, name, f"person{i}@example.org", seats=2)
-            codes[name] = _code(result.registration.id)
+            codes[name] = code_of(result.registration.id)
         booking.book(second, "Ana Second", "ana@example.org")
         booking.book(second, "Bo Second", "bo@example.org")
         checkin.check_in(codes["Zoë"], first, scanned_at=SCAN + timedelta(minutes=20))
@@ -35,13 +36,6 @@ def festival(app, make_event, make_screening):
         undone = checkin.check_in(codes["Çağrı Şahin"], first, seats=1, scanned_at=SCAN + timedelta(minutes=23))
         checkin.undo(undone.checkin_id)
     return {"event": event, "first": first, "second": second, "codes": codes}
-
-
-def _code(registration_id):
-    from ticketing.extensions import db
-    from ticketing.models import Ticket
-
-    return db.session.query(Ticket.code).filter_by(registration_id=registration_id).scalar()
 
 
 def read_csv(data):

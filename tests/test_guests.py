@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from factories import code_of, make_registration
 from ticketing.errors import (
     AlreadyCancelledError,
     AlreadyRegisteredError,
@@ -26,14 +27,6 @@ def seats(sid):
     db.session.rollback()  # a fresh read
     screening = db.session.get(Screening, sid)
     return screening.seats_taken, screening.seats_held
-
-
-def book(sid, name, n=1):
-    return booking.book(sid, name, f"{name.lower()}@example.org", n).registration.id
-
-
-def code_of(registration_id):
-    return db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == registration_id))
 
 
 def status_of(registration_id):
@@ -79,7 +72,7 @@ def test_a_guest_takes_held_seats_first_then_free_ones(ctx, make_screening):
 
 def test_a_guest_may_fill_the_hall_but_not_more(ctx, make_screening):
     sid = make_screening(capacity=4, seats_held=2)
-    book(sid, "Ana", 2)
+    make_registration(sid, "Ana", seats=2)
     with pytest.raises(NoSeatsError):
         guests.add_guest(sid, "Too big", seats=3)
     assert (seats(sid), count(Registration)) == ((2, 2), 1)
@@ -105,7 +98,7 @@ def test_add_guests_refuses_one_email_given_twice(ctx, make_screening):
 
 def test_add_guests_refuses_an_email_registered_already(ctx, make_screening):
     sid = make_screening(seats_held=5)
-    book(sid, "Ana")
+    make_registration(sid, "Ana")
     batch = [guests.clean_guest("New", "new@example.org"), guests.clean_guest("Ana again", "ANA@example.org")]
     with pytest.raises(AlreadyRegisteredError):
         guests.add_guests(sid, batch)
@@ -192,7 +185,7 @@ def test_a_walkin_does_not_take_held_seats(ctx, make_screening):
 
 def test_a_walkin_when_full_is_refused_and_nothing_written(ctx, make_screening):
     sid = make_screening(capacity=2)
-    book(sid, "Ana", 2)
+    make_registration(sid, "Ana", seats=2)
     with pytest.raises(NoSeatsError):
         guests.add_walkin(sid, "Bob")
     assert (count(Registration), count(Ticket), count(CheckIn), seats(sid)) == (1, 1, 0, (2, 0))
@@ -224,22 +217,22 @@ def test_add_guests_of_nobody_writes_nothing(ctx, make_screening):
 
 def test_release_before_its_time_does_nothing(ctx, make_screening):
     sid = make_screening(starts_at=utcnow() + timedelta(minutes=40), release_minutes=30, seats_held=2)
-    book(sid, "Ana")
+    make_registration(sid, "Ana")
     assert guests.release_due(sid) == 0
     assert (seats(sid), count(AuditEntry), db.session.get(Screening, sid).released_at) == ((1, 2), 0, None)
 
 
 def test_release_without_release_minutes_never_happens(ctx, make_screening):
     sid = make_screening(starts_at=utcnow() + timedelta(minutes=1))
-    book(sid, "Ana")
+    make_registration(sid, "Ana")
     assert guests.release_due(sid) == 0
     assert status_of(1)[0] == "confirmed"
 
 
 def test_release_cancels_only_unclaimed_public_registrations(ctx, due):
     sid = due(capacity=20)
-    unclaimed = book(sid, "Ana", 2)
-    partly_in = book(sid, "Family", 3)
+    unclaimed = make_registration(sid, "Ana", seats=2)
+    partly_in = make_registration(sid, "Family", seats=3)
     checkin.check_in(code_of(partly_in), sid, seats=1)
     guest = guests.add_guest(sid, "Press", "press@example.org").id
     walkin = guests.add_walkin(sid, "Door").id
@@ -251,9 +244,9 @@ def test_release_cancels_only_unclaimed_public_registrations(ctx, due):
 
 def test_release_returns_held_seats_and_promotes_the_waiting_list_in_order(ctx, due):
     sid = due(capacity=6, seats_held=2, max_seats=3)
-    book(sid, "Ana", 3)
-    checkin.check_in(code_of(book(sid, "Bob", 1)), sid)
-    first, second, third = book(sid, "Wa", 3), book(sid, "Wb", 1), book(sid, "Wc", 2)
+    make_registration(sid, "Ana", seats=3)
+    checkin.check_in(code_of(make_registration(sid, "Bob", seats=1)), sid)
+    first, second, third = make_registration(sid, "Wa", seats=3), make_registration(sid, "Wb", seats=1), make_registration(sid, "Wc", seats=2)
     assert guests.release_due(sid) == 5  # Ana's 3 and the 2 held
     # 5 seats free: Wa (3) and Wb (1) in their order; Wc (2) does not fit the last one.
     assert [status_of(r)[0] for r in (first, second, third)] == ["confirmed", "confirmed", "waitlisted"]
@@ -263,7 +256,7 @@ def test_release_returns_held_seats_and_promotes_the_waiting_list_in_order(ctx, 
 
 def test_release_tells_the_released_and_is_audited(ctx, due):
     sid = due(seats_held=1)
-    released = [book(sid, "Ana"), book(sid, "Bob", 2)]
+    released = [make_registration(sid, "Ana"), make_registration(sid, "Bob", seats=2)]
     guests.release_due(sid)
     assert outbox("released") == released
     entry = db.session.scalars(sa.select(AuditEntry)).one()
@@ -273,14 +266,14 @@ def test_release_tells_the_released_and_is_audited(ctx, due):
 
 def test_release_runs_once(ctx, due):
     sid = due(seats_held=1)
-    book(sid, "Ana")
+    make_registration(sid, "Ana")
     assert [guests.release_due(sid), guests.release_due(sid)] == [2, 0]
     assert (count(AuditEntry), count(OutboxMessage, OutboxMessage.kind == "released")) == (1, 1)
 
 
 def test_release_leaves_a_cancelled_screening_alone(ctx, due):
     sid = due()
-    book(sid, "Ana")
+    make_registration(sid, "Ana")
     db.session.get(Screening, sid).is_cancelled = True
     db.session.commit()
     assert guests.release_due(sid) == 0
@@ -289,7 +282,7 @@ def test_release_leaves_a_cancelled_screening_alone(ctx, due):
 
 def test_a_released_ticket_at_the_door_is_not_valid(ctx, due):
     sid = due()
-    code = code_of(book(sid, "Ana"))
+    code = code_of(make_registration(sid, "Ana"))
     guests.release_due(sid)
     verdict = checkin.check_in(code, sid)
     assert (verdict.result, verdict.reason, verdict.admitted_now) == ("not_valid", "released", 0)
@@ -298,7 +291,7 @@ def test_a_released_ticket_at_the_door_is_not_valid(ctx, due):
 
 def test_walkins_take_released_seats(ctx, due):
     sid = due(capacity=2, seats_held=1)
-    book(sid, "Ana")
+    make_registration(sid, "Ana")
     with pytest.raises(NoSeatsError):
         guests.add_walkin(sid)
     guests.release_due(sid)
@@ -310,7 +303,7 @@ def test_walkins_take_released_seats(ctx, due):
 
 def test_move_a_confirmed_registration(ctx, make_screening):
     old, new = make_screening(), make_screening(title="Later")
-    reg = book(old, "Ana", 2)
+    reg = make_registration(old, "Ana", seats=2)
     code = code_of(reg)
     guests.move(reg, new, user_id=None)
     assert (status_of(reg), seats(old), seats(new), code_of(reg)) == (("confirmed", "", new), (0, 0), (2, 0), code)
@@ -322,16 +315,16 @@ def test_move_a_confirmed_registration(ctx, make_screening):
 
 def test_move_a_waiting_registration_confirms_it(ctx, make_screening):
     old, new = make_screening(capacity=1), make_screening(title="Later")
-    book(old, "Ana")
-    waiting = book(old, "Bob")
+    make_registration(old, "Ana")
+    waiting = make_registration(old, "Bob")
     guests.move(waiting, new)
     assert (status_of(waiting), seats(old), seats(new)) == (("confirmed", "", new), (1, 0), (1, 0))
 
 
 def test_move_to_a_full_screening_changes_nothing(ctx, make_screening):
     old, new = make_screening(), make_screening(capacity=3, seats_held=1)
-    book(new, "Full", 2)
-    reg = book(old, "Ana")
+    make_registration(new, "Full", seats=2)
+    reg = make_registration(old, "Ana")
     with pytest.raises(NoSeatsError):
         guests.move(reg, new)  # the free-looking seat is held for guests
     assert (status_of(reg), seats(old), seats(new), count(AuditEntry)) == (("confirmed", "", old), (1, 0), (2, 1), 0)
@@ -339,7 +332,7 @@ def test_move_to_a_full_screening_changes_nothing(ctx, make_screening):
 
 def test_a_guest_moves_onto_held_seats(ctx, make_screening):
     old, new = make_screening(), make_screening(capacity=3, seats_held=1)
-    book(new, "Full", 2)
+    make_registration(new, "Full", seats=2)
     guest = guests.add_guest(old, "Press").id
     guests.move(guest, new)
     assert (seats(old), seats(new)) == ((0, 0), (3, 0))
@@ -348,7 +341,7 @@ def test_a_guest_moves_onto_held_seats(ctx, make_screening):
 def test_move_to_another_event_is_refused(ctx, make_screening, make_event):
     old = make_screening()
     other = make_screening(event_id=make_event(slug="other", name="Other Festival"))
-    reg = book(old, "Ana")
+    reg = make_registration(old, "Ana")
     with pytest.raises(NotMovableError):
         guests.move(reg, other)
     assert (status_of(reg), seats(other)) == (("confirmed", "", old), (0, 0))
@@ -356,7 +349,7 @@ def test_move_to_another_event_is_refused(ctx, make_screening, make_event):
 
 def test_move_after_check_in_is_refused(ctx, make_screening):
     old, new = make_screening(), make_screening()
-    reg = book(old, "Family", 2)
+    reg = make_registration(old, "Family", seats=2)
     checkin.check_in(code_of(reg), old, seats=1)
     with pytest.raises(NotMovableError):
         guests.move(reg, new)
@@ -365,7 +358,7 @@ def test_move_after_check_in_is_refused(ctx, make_screening):
 
 def test_move_of_a_cancelled_registration_or_to_the_same_screening_is_refused(ctx, make_screening):
     old, new = make_screening(), make_screening()
-    reg = book(old, "Ana")
+    reg = make_registration(old, "Ana")
     with pytest.raises(NotMovableError):
         guests.move(reg, old)
     booking.cancel(reg)
@@ -378,7 +371,7 @@ def test_move_of_a_cancelled_registration_or_to_the_same_screening_is_refused(ct
 
 def test_move_to_a_cancelled_screening_is_refused(ctx, make_screening):
     old, new = make_screening(), make_screening(is_cancelled=True)
-    reg = book(old, "Ana")
+    reg = make_registration(old, "Ana")
     with pytest.raises(ScreeningCancelledError):
         guests.move(reg, new)
     assert status_of(reg)[2] == old
@@ -386,8 +379,8 @@ def test_move_to_a_cancelled_screening_is_refused(ctx, make_screening):
 
 def test_move_to_a_screening_where_the_email_is_registered_is_refused(ctx, make_screening):
     old, new = make_screening(), make_screening()
-    reg = book(old, "Ana")
-    book(new, "Ana")  # the same e-mail address
+    reg = make_registration(old, "Ana")
+    make_registration(new, "Ana")  # the same e-mail address
     with pytest.raises(AlreadyRegisteredError):
         guests.move(reg, new)
     assert (status_of(reg)[2], seats(old), seats(new), count(OutboxMessage, OutboxMessage.kind == "moved")) == (old, (1, 0), (1, 0), 0)
@@ -395,8 +388,8 @@ def test_move_to_a_screening_where_the_email_is_registered_is_refused(ctx, make_
 
 def test_move_gives_the_freed_seats_to_the_old_waiting_list(ctx, make_screening):
     old, new = make_screening(capacity=2, max_seats=2), make_screening()
-    reg = book(old, "Ana", 2)
-    waiting = book(old, "Bob", 2)
+    reg = make_registration(old, "Ana", seats=2)
+    waiting = make_registration(old, "Bob", seats=2)
     guests.move(reg, new)
     assert (status_of(waiting)[0], seats(old), outbox("promoted")) == ("confirmed", (2, 0), [waiting])
 
@@ -405,7 +398,7 @@ def test_move_gives_the_freed_seats_to_the_old_waiting_list(ctx, make_screening)
 
 def test_resend_ticket_queues_the_ticket_again(ctx, make_screening):
     sid = make_screening(capacity=1)
-    reg, waiting = book(sid, "Ana"), book(sid, "Bob")
+    reg, waiting = make_registration(sid, "Ana"), make_registration(sid, "Bob")
     guests.resend_ticket(reg)
     guests.resend_ticket(waiting)
     kinds = db.session.execute(sa.select(OutboxMessage.registration_id, OutboxMessage.kind).order_by(OutboxMessage.id)).all()
@@ -415,7 +408,7 @@ def test_resend_ticket_queues_the_ticket_again(ctx, make_screening):
 
 def test_resend_ticket_refuses_a_cancelled_registration_or_one_without_email(ctx, make_screening):
     sid = make_screening()
-    reg = book(sid, "Ana")
+    reg = make_registration(sid, "Ana")
     booking.cancel(reg)
     with pytest.raises(AlreadyCancelledError):
         guests.resend_ticket(reg)
@@ -428,7 +421,7 @@ def test_resend_ticket_refuses_a_cancelled_registration_or_one_without_email(ctx
 
 def test_no_one_is_promoted_at_a_cancelled_screening_when_someone_moves_away(ctx, make_screening):
     old, new = make_screening(capacity=1), make_screening(title="Later")
-    reg, waiting = book(old, "Ana"), book(old, "Bob")
+    reg, waiting = make_registration(old, "Ana"), make_registration(old, "Bob")
     db.session.execute(sa.update(Screening).where(Screening.id == old).values(is_cancelled=True))
     db.session.commit()
     guests.move(reg, new)
@@ -437,7 +430,7 @@ def test_no_one_is_promoted_at_a_cancelled_screening_when_someone_moves_away(ctx
 
 def test_no_one_is_promoted_at_a_cancelled_screening_when_someone_cancels(ctx, make_screening):
     old = make_screening(capacity=1)
-    reg, waiting = book(old, "Ana"), book(old, "Bob")
+    reg, waiting = make_registration(old, "Ana"), make_registration(old, "Bob")
     db.session.execute(sa.update(Screening).where(Screening.id == old).values(is_cancelled=True))
     db.session.commit()
     booking.cancel(reg)

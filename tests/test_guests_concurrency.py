@@ -4,16 +4,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from factories import code_of
 from racers import race
 from ticketing.extensions import db
 from ticketing.models import AuditEntry, OutboxMessage, Registration, Screening, Ticket, utcnow
-from ticketing.services import booking, guests
+from ticketing.services import booking
 
 pytestmark = pytest.mark.slow
-
-
-def code_of(registration_id):
-    return db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == registration_id))
 
 
 def seats_by(sid, source, status="confirmed"):

@@ -212,8 +212,21 @@ def redis_url():
 
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except Exception as error:  # ImportError, ConnectionError, a timeout...
-        missing("redis", f"no Redis answers at {REDIS_URL}: {error}")
+        missing("redis", f"no Redis answers at {REDIS_SERVER}: {error}")
     return REDIS_URL
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The skipped tests, counted by reason (a missing tool skips hundreds; one line each says it)."""
+    reasons = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] = reasons.get(reason.removeprefix("Skipped: "), 0) + 1
+    if reasons:
+        terminalreporter.section("skipped, by reason")
+        for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+            terminalreporter.write_line(f"{count:5d}  {reason}")
 
 
 @pytest.fixture(scope="session")

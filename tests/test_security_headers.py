@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from browser_support import DECODER
 from pages import signup
 from ticketing.config import from_environment
 from ticketing.extensions import db
@@ -20,8 +21,9 @@ HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy
            "X-Frame-Options")
 # Pages that must render (200) in the walk, so that it checks real pages and not only errors.
 MUST_RENDER = {"public.event", "public.screening", "public.registration", "public.ticket_png", "staff.home",
-               "staff.door", "staff.devices", "admin.dashboard", "admin.attendees", "api.screenings", "static",
-               "staff.vendor"}
+               "staff.door", "staff.devices", "admin.dashboard", "admin.attendees", "api.screenings", "static"}
+if DECODER.exists():  # the door's decoder, from npm: without it the route answers 404 (with the headers)
+    MUST_RENDER.add("staff.vendor")
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from types import SimpleNamespace
 import pytest
 from werkzeug.serving import make_server
 
-from conftest import ADMIN_PASSWORD, make_test_app, missing
+from conftest import make_test_app, missing
+from factories import PASSWORD
 from ticketing.extensions import db
 
 CHROMIUM = os.environ.get("TICKETING_CHROMIUM", "/usr/bin/chromium")
@@ -29,7 +30,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def log_in(page, email, then=None, password=ADMIN_PASSWORD):
+def log_in(page, email, then=None, password=PASSWORD):
     """Fill the staff login form open on `page`, press Log in, and wait for the page it leads to
     when `then` (a pattern of the URL's end, like r"/staff/$") is given."""
     page.get_by_label("Email").fill(email)

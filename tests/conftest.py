@@ -10,6 +10,7 @@ database), `browser` (Chromium); modules mark themselves `slow` or `serial`.
 import os
 import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -20,8 +21,8 @@ from werkzeug.routing import Rule
 
 import factories
 import isolation
-from factories import PASSWORD as ADMIN_PASSWORD
 from ticketing import create_app
+from ticketing.config import Defaults
 from ticketing.extensions import db
 from ticketing.models import Event, Screening, utcnow
 from ticketing.services import accounts
@@ -33,6 +34,8 @@ accounts.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 pytest_plugins = ["browser_support", "log_privacy"]  # browser fixtures; the check that no log line holds personal data
 
 PG_SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# The font PDF tickets embed, where the app will look for it (TICKET_FONT_DIR, else Debian's folder).
+FONT_FILE = Path(os.environ.get("TICKET_FONT_DIR") or Defaults.TICKET_FONT_DIR) / "DejaVuSans.ttf"
 REDIS_SERVER = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REDIS_URL = isolation.redis_url(REDIS_SERVER)  # this worker's database number on it
 
@@ -49,8 +52,6 @@ def missing(what, reason):
         pytest.fail(f"{reason} (required: CI=true or TICKETING_REQUIRE_{what.upper()}=1)", pytrace=False)
     pytest.skip(reason)
 
-
-REQUIRE_POSTGRES = required("postgres")
 # Every table of the app, children first: emptied with DELETE, then the ids start again at 1.
 # (TRUNCATE took about 180 ms a test on this machine, these DELETEs about 40 ms, connection included.)
 EMPTY_POSTGRES = "".join(f"DELETE FROM {table.name};" for table in reversed(db.metadata.sorted_tables)) + """
@@ -116,11 +117,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         params = getattr(item, "callspec", None) and item.callspec.params
         fixtures = getattr(item, "fixturenames", ())
-        if "postgres_url" in fixtures or (params and "postgresql" in params.values()) \
-                or (params and params.get("database_url") == "postgresql"):
+        if "postgres_url" in fixtures or (params and "postgresql" in params.values()):
             item.add_marker(pytest.mark.postgres)
         if "playwright" in fixtures:
             item.add_marker(pytest.mark.browser)
+        if "inbox" in fixtures or "pdf" in item.name.lower():  # a ticket e-mail carries the PDF
+            item.add_marker(pytest.mark.pdf)
     items.sort(key=lambda item: (item.get_closest_marker("browser") is not None,
                                  item.get_closest_marker("slow") is not None))
 
@@ -227,6 +229,13 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("skipped, by reason")
         for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
             terminalreporter.write_line(f"{count:5d}  {reason}")
+
+
+@pytest.fixture(autouse=True)
+def _fonts_for_pdf_tickets(request):
+    """Tests marked `pdf` need the fonts PDF tickets embed (Debian: fonts-dejavu-core)."""
+    if request.node.get_closest_marker("pdf") and not FONT_FILE.exists():
+        missing("tools", f"{FONT_FILE} is missing: PDF tickets cannot be made (apt-get install fonts-dejavu-core)")
 
 
 @pytest.fixture(scope="session")

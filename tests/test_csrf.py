@@ -226,6 +226,7 @@ def test_a_device_token_needs_no_csrf_header(app, world, endpoint):
     assert _differences(app, before)
 
 
+@pytest.mark.pdf  # renders PDF tickets (a page's download, or a ticket e-mail's attachment)
 @pytest.mark.slow  # a sweep of every page or a thread race: in the whole suite, not the quick one
 def test_get_requests_change_nothing(app, world):
     """No GET route acts: a link or an image on another site cannot change anything."""

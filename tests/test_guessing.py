@@ -10,7 +10,6 @@
   find nothing, while every real one is found by the same look-ups.
 """
 import base64
-import os
 import random
 import re
 import secrets
@@ -73,6 +72,7 @@ def _random_code(rng):
 LINK_PATHS = ("/r/{}", "/r/{}/ticket.pdf", "/r/{}/ticket.png", "/r/{}/calendar.ics", "/r/{}/cancel")
 
 
+@pytest.mark.pdf  # renders PDF tickets (a page's download, or a ticket e-mail's attachment)
 def test_guessing_links_is_throttled_per_address_even_for_a_valid_link(limited):
     first = limited[0]
     world = build_world(first)

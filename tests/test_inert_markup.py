@@ -181,6 +181,7 @@ def crawl(app, festival):
     return answers
 
 
+@pytest.mark.pdf  # renders PDF tickets (a page's download, or a ticket e-mail's attachment)
 @pytest.mark.slow  # a sweep of every page or a thread race: in the whole suite, not the quick one
 def test_every_page_shows_the_payloads_escaped_and_never_raw(app, festival):
     answers = festival.pages + crawl(app, festival)

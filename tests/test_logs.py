@@ -13,7 +13,8 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from conftest import ADMIN_PASSWORD, empty_postgres, make_test_app
+from conftest import empty_postgres, make_test_app
+from factories import PASSWORD
 from mail_support import Inbox, SMTPServer
 from pages import hidden, signup
 from ticketing import create_app, logs
@@ -162,6 +163,7 @@ def test_an_unhandled_error_is_logged_with_private_values_masked(app, caplog):
 
 # --- e-mail: the development preview, and failures ------------------------------------------------
 
+@pytest.mark.pdf  # renders PDF tickets (a page's download, or a ticket e-mail's attachment)
 def test_flask_outbox_shows_messages_on_the_console_in_development_only(app, make_screening, caplog):
     caplog.set_level(logging.DEBUG)
     sid = make_screening(title="Film")
@@ -216,6 +218,7 @@ def journey_app(request, tmp_path):
         db.engine.dispose()
 
 
+@pytest.mark.pdf
 @pytest.mark.slow  # a sweep of every page or a thread race: in the whole suite, not the quick one
 def test_no_personal_data_in_the_records_of_a_whole_journey(journey_app, caplog):
     app, inbox = journey_app
@@ -245,7 +248,7 @@ def journey(app, inbox):
         db.session.add(screening)
         db.session.commit()
         sid = screening.id
-        accounts.create_user("door.person@example.org", "admin", ADMIN_PASSWORD)
+        accounts.create_user("door.person@example.org", "admin", PASSWORD)
         token = accounts.create_device("Door phone")[1]
     client = app.test_client()
     csrf = hidden(client.get(f"/screenings/{sid}").get_data(as_text=True), "csrf_token")
@@ -272,7 +275,7 @@ def journey(app, inbox):
         assert client.post("/api/v1/checkins", headers=bearer, json={"code": code, "screening": sid}).status_code == 200
     staff = app.test_client()
     login = hidden(staff.get("/staff/login").get_data(as_text=True), "csrf_token")
-    for password in ("wrong " + ADMIN_PASSWORD, ADMIN_PASSWORD):
+    for password in ("wrong " + PASSWORD, PASSWORD):
         staff.post("/staff/login", data={"email": "door.person@example.org", "password": password, "csrf_token": login})
     with app.app_context():
         assert mailer.send_due().sent >= 4
@@ -286,4 +289,4 @@ def journey(app, inbox):
         assert mailer.send_due().sent == 1
     return ["Folder Person", "folder.person@example.com", NAME, EMAIL, OTHER_NAME, OTHER_EMAIL, "Third Person", "third@example.com", "Api Person",
             "api.person@example.com", "door.person@example.org", "Late Person", "late.person@example.com",
-            secret, third, code, tickets.short_code(code), token, ADMIN_PASSWORD, csrf, login]
+            secret, third, code, tickets.short_code(code), token, PASSWORD, csrf, login]

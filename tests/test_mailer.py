@@ -282,6 +282,7 @@ def test_a_ticket_cancelled_before_it_was_sent_is_not_sent(app, inbox, make_scre
     assert outbox_rows(app)[0].last_error == mailer.SUPERSEDED
 
 
+@pytest.mark.pdf  # the ticket e-mail, written to a file, carries its PDF
 def test_without_a_mail_server_messages_go_to_the_instance_folder_and_their_path_to_the_log(app, make_screening, caplog):
     book(app, make_screening(title="Film"))
     caplog.set_level("INFO", logger="ticketing.mail")

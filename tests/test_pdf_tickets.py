@@ -10,15 +10,15 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
+from conftest import missing
 from ticketing.extensions import db
 from ticketing.errors import NotFoundError
 from ticketing.models import Registration, Ticket
 from ticketing.services import booking, pdf_tickets, tickets
 
 STARTS = datetime(2030, 11, 14, 18, 30, tzinfo=timezone.utc)  # 19:30 in Brussels
+pytestmark = pytest.mark.pdf
 RENDERER = shutil.which("pdftoppm")  # Debian's poppler-utils
-# CI installs the renderer (.ci/run): there a missing one fails instead of skipping.
-REQUIRE_RENDERER = os.environ.get("CI") == "true" or os.environ.get("TICKETING_REQUIRE_PDF_RENDERER") == "1"
 STANDARD_14 = ("Helvetica", "Times", "Courier", "Symbol", "ZapfDingbats")
 
 
@@ -55,9 +55,7 @@ def decoded_pages(data, tmp_path):
     from PIL import Image
 
     if RENDERER is None:
-        if REQUIRE_RENDERER:
-            pytest.fail("pdftoppm is required in CI (Debian's poppler-utils, installed by .ci/run)")
-        pytest.skip("pdftoppm is not installed: apt-get install poppler-utils to read the PDF's QR codes")
+        missing("tools", "pdftoppm is not installed: apt-get install poppler-utils to read the PDF's QR codes")
     source = tmp_path / "tickets.pdf"
     source.write_bytes(data)
     subprocess.run([RENDERER, "-r", "100", "-png", str(source), str(tmp_path / "page")], check=True)

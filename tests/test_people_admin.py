@@ -11,7 +11,7 @@ from factories import PASSWORD, csrf_token, log_in, logged_in
 from pages import errors, field_value
 from ticketing.errors import LastAdminError
 from ticketing.extensions import db
-from ticketing.models import AuditEntry, Event, Ticket, User
+from ticketing.models import AuditEntry, Ticket, User
 from ticketing.services import accounts
 
 NEW_PASSWORD = "a brand new long secret"

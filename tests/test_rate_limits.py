@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from flask_babel import force_locale, gettext
 from limits import parse_many
 
-from conftest import ADMIN_PASSWORD, REDIS_URL, make_test_app
+from conftest import REDIS_URL, make_test_app
+from factories import PASSWORD, log_in
 from pages import hidden, signup
 from ticketing.config import Defaults
 from ticketing.extensions import client_network, db
@@ -95,12 +96,6 @@ def add_screening(app, capacity=50):
         return screening.id
 
 
-def log_in(client, email, password=ADMIN_PASSWORD):
-    page = client.get("/staff/login").get_data(as_text=True)
-    return client.post("/staff/login", data={"email": email, "password": password,
-                                             "csrf_token": hidden(page, "csrf_token")})
-
-
 def assert_refused(response):
     """A 429 that says how long to wait, in its Retry-After header and in its words."""
     assert response.status_code == 429
@@ -148,7 +143,7 @@ def failed_logins(app):
 def door_form_scans(app):
     sid = add_screening(app)
     with app.app_context():
-        create_user("door@example.org", "door", ADMIN_PASSWORD)
+        create_user("door@example.org", "door", PASSWORD)
     client = client_from(app)
     assert log_in(client, "door@example.org").status_code == 303
     token = hidden(client.get(f"/staff/door/{sid}").get_data(as_text=True), "csrf_token")
@@ -338,7 +333,7 @@ def test_volunteers_logging_in_together_do_not_count(make_app):
     app.config["LOGIN_LIMIT"] = "2 per minute"
     with app.app_context():
         for n in range(5):
-            create_user(f"door{n}@example.org", "door", ADMIN_PASSWORD)
+            create_user(f"door{n}@example.org", "door", PASSWORD)
     assert [log_in(client_from(app), f"door{n}@example.org").status_code for n in range(5)] == [303] * 5
 
 
@@ -347,7 +342,7 @@ def test_the_api_limit_is_per_caller(make_app):
     app.config["API_LIMIT"] = "2 per minute"
     with app.app_context():
         first, second = create_device("Door 1")[1], create_device("Door 2")[1]
-        create_user("admin@example.org", "admin", ADMIN_PASSWORD)
+        create_user("admin@example.org", "admin", PASSWORD)
     client = client_from(app)
     as_first = {"Authorization": f"Bearer {first}"}
     assert [client.get("/api/v1/screenings", headers=as_first).status_code for _ in range(3)] == [200, 200, 429]

@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash
 
 from conftest import make_test_app
 from factories import PASSWORD, log_in
-from pages import errors, field_value, hidden
+from pages import field_value, hidden
 
 
 def login(client, email="door@example.org", password=PASSWORD, next_url=None):

@@ -4,7 +4,7 @@ Each helper works inside the test's app context when one is pushed (the `ctx` fi
 pushes one of its own otherwise, so that it can be called from either kind of test. Events and
 screenings come from conftest's `make_event` and `make_screening` fixtures.
 """
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -17,17 +17,11 @@ from ticketing.services import accounts, booking
 PASSWORD = "a long enough secret"  # every staff user's password in the tests
 
 
-def _within(app):
+def within(app=None):
     """The app context to work in: the one pushed for `app` (or any, if `app` is None), or a new one."""
     if has_app_context() and (app is None or current_app._get_current_object() is app):
         return nullcontext()
     return app.app_context()
-
-
-@contextmanager
-def within(app=None):
-    with _within(app):
-        yield
 
 
 def book(screening_id, name="Ana Attendee", email=None, seats=1, app=None, **options):
@@ -85,7 +79,6 @@ def logged_in(app, role="admin", email=None, client=None):
     given); the client carries `user_id` and the CSRF token of its session as `csrf`."""
     email = email or f"{role}@example.org"
     client = client or app.test_client()
-    # Requests are made outside the test's app context: inside it, they would share its `g`.
     user_id = make_user(app, email, role)
     answer = log_in(client, email)
     assert answer.status_code == 303, f"logging in as {email} answered {answer.status_code}"

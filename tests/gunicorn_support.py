@@ -3,13 +3,14 @@ logs in files, stopped by its pid (SIGTERM, then SIGKILL)."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+
+from isolation import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -23,14 +24,8 @@ def base_environment(folder, **values):
     return env
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def closed_port():
-    """A port nothing listens on (bound, then released)."""
+    """A port nothing listens on (from this worker's range: isolation.free_port)."""
     return free_port()
 
 

@@ -70,10 +70,13 @@ TEST_WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest
 PARALLEL := $(if $(filter 1,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist worksteal)
 NOTHING_PICKED := status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]
+# The serial run collects only the modules that mark tests serial (collecting the whole suite to
+# pick them cost 8 s), unless PYTEST_ARGS picks tests itself.
+SERIAL_MODULES := $(shell grep -l 'mark\.serial' tests/test_*.py)
 
 test: $(STAMP) $(NODE_STAMP) $(COMPILED)
 	$(PYTEST) $(PARALLEL) -m "not serial" $(PYTEST_ARGS); $(NOTHING_PICKED)
-	$(PYTEST) -p no:xdist -m serial $(PYTEST_ARGS); $(NOTHING_PICKED)
+	$(PYTEST) -p no:xdist -m serial $(or $(PYTEST_ARGS),$(SERIAL_MODULES)); $(NOTHING_PICKED)
 
 test-quick: $(STAMP) $(NODE_STAMP) $(COMPILED)
 	$(PYTEST) $(PARALLEL) -m "not postgres and not browser and not slow and not serial" $(PYTEST_ARGS); $(NOTHING_PICKED)

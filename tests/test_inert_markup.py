@@ -162,6 +162,14 @@ def build_festival(app):
 
 
 @pytest.fixture
+def database_url(sqlite_url):
+    """Escaping happens in the templates, e-mails, PDF, calendar and exports, after the text is
+    read back: these tests run on SQLite only (test_fuzz checks on PostgreSQL too that no markup
+    sent to any route comes back raw)."""
+    return sqlite_url
+
+
+@pytest.fixture
 def festival(app):
     return build_festival(app)
 

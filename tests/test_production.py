@@ -265,10 +265,10 @@ def test_several_workers_serve_the_requests(served):
 
     def hammer():
         with httpx.Client(base_url=server.url, timeout=30) as client:
-            for _ in range(100):
+            for _ in range(10):
                 assert client.get("/healthz").json() == {"status": "ok"}
 
-    for _ in range(5):  # until the access log shows two workers or more (a few hundred requests at most)
+    for _ in range(50):  # until the access log shows two workers or more (3,000 requests at most)
         threads = [threading.Thread(target=hammer) for _ in range(6)]
         for thread in threads:
             thread.start()

@@ -66,6 +66,22 @@ class Gunicorn:
     def access(self):
         return self.access_path.read_text(errors="replace")
 
+    def settled_logs(self, timeout=10):
+        """The access and error logs, as text, once gunicorn has written the access line of every
+        request the app logged: it writes that line after the response has gone, so a test that
+        reads the logs right after its last answer can find them one line apart."""
+        deadline = time.monotonic() + timeout
+        while True:
+            access, errors = self.access(), self.errors()
+            try:
+                logged = {e.get("request_id") for e in json_lines(errors) if e.get("logger") == "ticketing.request"}
+                answered = {e.get("request_id") for e in json_lines(access)}
+            except AssertionError:  # a line being written: read again
+                logged, answered = {None}, set()
+            if logged <= answered or time.monotonic() > deadline:
+                return access, errors
+            time.sleep(0.05)
+
     def workers(self):
         """The pids of the master's children (its workers) now."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")

@@ -69,7 +69,7 @@ def run_jobs(database_url, instance_path, jobs, threads, start):
                     if kind == "book":
                         outcome = booking.book(*args).outcome
                     elif kind == "undo":
-                        checkin.undo(*args)
+                        checkin.undo(*args, by_admin=True)
                         outcome = "undone"
                     elif kind == "walkin":
                         outcome = f"walkin:{guests.add_walkin(*args).seats}"
@@ -87,6 +87,11 @@ def run_jobs(database_url, instance_path, jobs, threads, start):
                         verdict = checkin.check_in(code, screening_id, scan_id=scan_id, scanned_at=scanned_at,
                                                    offline=checkin.Offline("admitted", "", seats))
                         outcome = f"{verdict.result}:{verdict.admitted_now}:{verdict.conflict}:{verdict.checkin_id}"
+                    elif kind == "resend":  # a recorded scan sent again: code, screening, scan id, time, decision or None
+                        code, screening_id, scan_id, scanned_at, decided = args
+                        verdict = checkin.check_in(code, screening_id, scan_id=scan_id, scanned_at=scanned_at,
+                                                   offline=decided and checkin.Offline(*decided))
+                        outcome = f"{verdict.result}:{verdict.admitted_now}:{verdict.checkin_id}"
                     else:
                         booking.cancel(*args)
                         outcome = "cancelled"

@@ -1,4 +1,6 @@
 """The door's rules alone: R2 (admit at most the seats, until an undo) and R5 (every scan logged)."""
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
@@ -85,19 +87,48 @@ def test_undo_lets_the_ticket_in_again_and_is_logged(ctx, make_screening, booked
     entry = checkin.undo(admitted.checkin_id, user_id=user.id)
     assert entry.result == "undone" and entry.undoes_id == admitted.checkin_id
     with pytest.raises(UndoRefusedError):
-        checkin.undo(admitted.checkin_id)
+        checkin.undo(admitted.checkin_id, user_id=user.id)  # undone already
     again = checkin.check_in(code, sid)
     assert (again.result, again.admitted_now, again.earlier) == ("admitted", 2, [])
     refused = checkin.check_in(code, sid)
     assert [(e["staff"], e["device"]) for e in refused.earlier] == [(None, None)]
     with pytest.raises(UndoRefusedError):
-        checkin.undo(refused.checkin_id)  # not an admission
+        checkin.undo(refused.checkin_id, by_admin=True)  # not an admission
     unknown = checkin.check_in("NOT-A-TICKET-CODE", sid)
     assert unknown.result == "not_valid"
     with pytest.raises(UndoRefusedError):
-        checkin.undo(unknown.checkin_id)  # a scan of no ticket: nobody was let in
+        checkin.undo(unknown.checkin_id, by_admin=True)  # a scan of no ticket: nobody was let in
     with pytest.raises(NotFoundError):
         checkin.undo(unknown.checkin_id + 1000)
+
+
+def test_only_the_door_that_let_them_in_undoes_for_a_while_and_an_admin_always(ctx, make_screening, booked):
+    """An admission is taken back only by the same staff login or device within the undo window
+    (a volunteer's own mistake), or by an admin at any time: another door cannot make people
+    "not in" after the fact, and the refusal says who can."""
+    sid = make_screening()
+    door, _ = create_user("door@example.org", "door")
+    other, _ = create_user("other-door@example.org", "door")
+    phone, _ = create_device("Door 1 phone")
+    other_phone, _ = create_device("Door 2 phone")
+    by_user = checkin.check_in(booked(sid, name="By User"), sid, user_id=door.id)
+    by_phone = checkin.check_in(booked(sid, name="By Phone"), sid, device_id=phone.id)
+    for checkin_id, who in ((by_user.checkin_id, {"user_id": other.id}), (by_user.checkin_id, {"device_id": phone.id}),
+                            (by_phone.checkin_id, {"device_id": other_phone.id}), (by_phone.checkin_id, {"user_id": door.id}),
+                            (by_user.checkin_id, {})):
+        with pytest.raises(UndoRefusedError) as refused:
+            checkin.undo(checkin_id, **who)
+        assert "15 minutes" in refused.value.message and "admin" in refused.value.message
+    assert checkin.undo(by_phone.checkin_id, device_id=phone.id).result == "undone"
+    # Sixteen minutes later, the door that let them in can no longer take them back; an admin can.
+    db.session.get(CheckIn, by_user.checkin_id).recorded_at -= checkin.UNDO_WINDOW + timedelta(minutes=1)
+    db.session.commit()
+    with pytest.raises(UndoRefusedError):
+        checkin.undo(by_user.checkin_id, user_id=door.id)
+    assert db.session.scalar(sa.select(sa.func.sum(Ticket.admitted))) == 1
+    assert checkin.undo(by_user.checkin_id, by_admin=True).result == "undone"
+    assert db.session.scalar(sa.select(sa.func.sum(Ticket.admitted))) == 0
+    assert [r.result for r in log_rows()] == ["admitted", "admitted", "undone", "undone"]
 
 
 def test_earlier_admissions_name_staff_and_device(ctx, make_screening, booked):

@@ -95,20 +95,54 @@ def test_a_device_clock_ahead_of_the_server_counts_as_now(ctx, make_screening, b
 
 # --- the 1.5 s time-out: the server judged the scan, the device decided it too ---------------------
 
-def test_turned_away_at_the_door_while_the_server_admitted_the_same_scan(ctx, make_screening, booked):
-    """The online request arrived after the device stopped waiting; the device, from an older copy,
-    turned the person away. The door is what happened: the admission is taken back."""
+def test_a_re_sent_scan_saying_turned_away_keeps_the_admission_recorded(ctx, make_screening, booked):
+    """The online request arrived after the device stopped waiting; the device, from an older
+    copy, says it turned the person away. A recorded scan is final: the admission stands (the door
+    that made it may undo it, logged), the re-send is answered with what was recorded."""
     sid = make_screening()
     code = booked(sid, seats=2)
     online = checkin.check_in(code, sid, scan_id="phone-a-0042")
     assert online.result == "admitted" and admitted(code) == 2
     synced = checkin.check_in(code, sid, scanned_at=utcnow(), scan_id="phone-a-0042",
                               offline=Offline("not_valid", "unknown_code", 0))
-    assert (synced.checkin_id, synced.result, synced.reason, synced.admitted_now) == (online.checkin_id, "not_valid", "unknown_code", 0)
+    assert (synced.checkin_id, synced.result, synced.reason, synced.admitted_now) == (online.checkin_id, "admitted", "", 2)
     [row] = rows()
-    assert (row.result, row.seats, row.offline_seats, row.is_conflict) == ("not_valid", 0, 0, False)
-    assert admitted(code) == 0
-    assert checkin.check_in(code, sid).result == "admitted"  # shown again, the ticket works
+    assert (row.result, row.seats, row.offline_seats, row.is_conflict) == ("admitted", 2, None, False)
+    assert admitted(code) == 2
+    assert checkin.check_in(code, sid).result == "already_checked_in"
+
+
+REFUSALS = [(result, reason) for result, reason in checkin.MESSAGES if result != "admitted"]
+
+
+@pytest.mark.parametrize("result, reason", REFUSALS)
+def test_admit_then_rewrite_as_an_offline_refusal_lets_no_one_else_in(ctx, make_screening, booked, result, reason):
+    """The attack found in issue 18: after the server admits a scan, the same scan id sent again
+    as an offline refusal took the seat back, so that one one-seat ticket let in five people
+    while the log showed only refusals. Now every round after the first is refused at the door,
+    the log keeps each admission, and people in reads the truth."""
+    sid = make_screening()
+    code = booked(sid, seats=1)
+    verdicts = []
+    for round_ in range(5):
+        scan_id = f"attack-{round_:04d}"
+        verdicts.append(checkin.check_in(code, sid, scan_id=scan_id).result)
+        rewrite = checkin.check_in(code, sid, scanned_at=utcnow(), scan_id=scan_id, offline=Offline(result, reason, 0))
+        assert rewrite.result == verdicts[-1] and rewrite.conflict is False
+    assert verdicts == ["admitted"] + ["already_checked_in"] * 4
+    assert admitted(code) == 1
+    assert [(r.result, r.seats, r.offline_seats) for r in rows()] == (
+        [("admitted", 1, None)] + [("already_checked_in", 0, None)] * 4)
+    assert checkin.screening_counts([sid])[sid][2] == 1  # people in
+
+
+def test_a_re_sent_admission_of_fewer_seats_takes_no_one_back(ctx, make_screening, booked):
+    sid = make_screening()
+    code = booked(sid, seats=3)
+    checkin.check_in(code, sid, scan_id="phone-a-0046")
+    again = checkin.check_in(code, sid, scanned_at=utcnow(), scan_id="phone-a-0046", offline=ADMITTED_OFFLINE(1))
+    assert (again.result, again.admitted_now, again.conflict) == ("admitted", 3, False)
+    assert admitted(code) == 3 and [(r.seats, r.offline_seats) for r in rows()] == [(3, None)]
 
 
 def test_let_in_at_the_door_while_the_server_refused_the_same_scan_is_a_conflict(ctx, make_screening, booked):
@@ -120,7 +154,11 @@ def test_let_in_at_the_door_while_the_server_refused_the_same_scan_is_a_conflict
     synced = checkin.check_in(code, sid, scanned_at=utcnow(), scan_id="phone-a-0043", offline=ADMITTED_OFFLINE())
     assert (synced.result, synced.conflict, synced.offline) == ("not_valid", True, True)
     [row] = rows()
-    assert (row.offline_seats, row.is_conflict, row.seats) == (1, True, 0) and admitted(code) == 0
+    assert (row.result, row.reason, row.offline_seats, row.is_conflict, row.seats) == ("not_valid", "cancelled", 1, True, 0)
+    assert admitted(code) == 0
+    # Flagged once: a further re-send, whatever it says, changes nothing more.
+    checkin.check_in(code, sid, scanned_at=utcnow(), scan_id="phone-a-0043", offline=ADMITTED_OFFLINE(5))
+    assert [(r.offline_seats, r.is_conflict) for r in rows()] == [(1, True)]
 
 
 def test_the_same_decision_sent_after_the_online_answer_changes_nothing(ctx, make_screening, booked):
@@ -129,7 +167,7 @@ def test_the_same_decision_sent_after_the_online_answer_changes_nothing(ctx, mak
     checkin.check_in(code, sid, scan_id="phone-a-0044")
     checkin.check_in(code, sid, scanned_at=utcnow(), scan_id="phone-a-0044", offline=ADMITTED_OFFLINE(2))
     [row] = rows()
-    assert (row.result, row.seats, row.offline_seats, row.is_conflict) == ("admitted", 2, 2, False) and admitted(code) == 2
+    assert (row.result, row.seats, row.offline_seats, row.is_conflict) == ("admitted", 2, None, False) and admitted(code) == 2
 
 
 def test_a_scan_id_used_for_another_code_or_screening_is_refused(ctx, make_screening, booked):
@@ -196,7 +234,7 @@ def test_an_undo_of_a_pure_conflict_is_refused_and_counts_stay(ctx, make_screeni
     checkin.check_in(code, sid)
     conflict = checkin.check_in(code, sid, scanned_at=utcnow(), offline=ADMITTED_OFFLINE())
     with pytest.raises(UndoRefusedError):
-        checkin.undo(conflict.checkin_id)
+        checkin.undo(conflict.checkin_id, by_admin=True)
     assert admitted(code) == 1
 
 
@@ -294,6 +332,41 @@ def test_which_device_times_the_api_keeps(app, api, make_screening, skew, offlin
         [row] = db.session.scalars(sa.select(CheckIn)).all()
         assert (row.scanned_at == at) is device_time_kept
         assert device_time_kept or row.scanned_at == row.recorded_at
+
+
+def test_the_attack_through_the_api_three_rounds_admit_one_person(app, client, api, make_screening):
+    """Issue 18's reproduction, as it was run: admit a scan through the API, send the same scan
+    id again as an offline refusal (from this device and from another), three rounds. One seat,
+    one person in; another device cannot undo the admission either."""
+    from test_api import assert_matches_spec
+    from ticketing.services.accounts import create_device
+
+    sid = make_screening()
+    with app.app_context():
+        code = make_ticket(sid, "Ana", "ana@example.org", 1)
+        other = create_device("Another phone")[1]
+    spec = client.get("/api/v1/openapi.json").get_json()
+
+    def from_other(method, path, json=None):
+        response = client.open("/api/v1" + path, method=method, json=json, headers={"Authorization": f"Bearer {other}"})
+        assert_matches_spec(spec, method, path, response)
+        return response
+
+    refusal = {"result": "not_valid", "reason": "unknown_code", "seats": 0}
+    answers = []
+    for round_, rewriter in enumerate((api, from_other, api)):
+        scan = {"code": code, "screening": sid, "scan_id": f"attack-round-{round_}"}
+        answers.append(api("POST", "/checkins", scan).get_json())
+        rewritten = rewriter("POST", "/checkins", {**scan, "scanned_at": utcnow().isoformat(), "offline": refusal})
+        assert rewritten.status_code == 200
+        assert (rewritten.get_json()["result"], rewritten.get_json()["checkin_id"]) == (answers[-1]["result"], answers[-1]["checkin_id"])
+    assert [a["result"] for a in answers] == ["admitted", "already_checked_in", "already_checked_in"]
+    refused_undo = from_other("POST", f"/checkins/{answers[0]['checkin_id']}/undo")
+    assert refused_undo.status_code == 409 and "admin" in refused_undo.get_json()["error"]["message"]
+    assert api("GET", f"/screenings/{sid}").get_json()["people_in"] == 1
+    with app.app_context():
+        assert admitted(code) == 1
+        assert [(r.result, r.seats) for r in rows()] == [("admitted", 1), ("already_checked_in", 0), ("already_checked_in", 0)]
 
 
 def test_the_second_device_is_told_of_the_conflict_when_it_syncs(app, api, make_screening):

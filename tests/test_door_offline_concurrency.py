@@ -50,3 +50,27 @@ def test_four_devices_syncing_one_family_ticket_with_retries(ctx, database_url, 
     assert sum(r.seats for r in rows if r.result == "admitted") == 3
     assert [r.is_conflict for r in rows] == [False, True, True, True]  # the first to arrive is honoured
     assert all(r.offline_seats == 3 for r in rows)
+
+
+def test_racing_re_sends_of_an_admitted_scan_change_nothing_but_the_conflict(ctx, database_url, tmp_path, make_screening):
+    """An admission recorded online, then its scan id sent 32 times at once: online retries,
+    offline refusals of every kind, an admission of fewer seats, and one of more (the device let
+    a fourth person in). Every answer is the recorded admission; nobody is taken back; the scan
+    is flagged as a conflict once, for the device that let more in."""
+    from ticketing.services import checkin
+
+    sid = make_screening(capacity=10)
+    code = make_ticket(sid, "Family", seats=3)
+    first = checkin.check_in(code, sid, scan_id="phone-a-scan-9")
+    db.session.commit()
+    at = utcnow()
+    decisions = [None, ("admitted", "", 1), ("admitted", "", 4)] + [
+        (result, reason, 0) for result, reason in checkin.MESSAGES if result != "admitted"]
+    jobs = [("resend", code, sid, "phone-a-scan-9", at, decisions[n % len(decisions)]) for n in range(32)]
+    results = race(database_url, tmp_path, jobs)
+
+    assert {outcome for _, outcome in results} == {f"admitted:3:{first.checkin_id}"}
+    db.session.rollback()
+    [row] = db.session.scalars(sa.select(CheckIn)).all()
+    assert (row.result, row.reason, row.seats, row.offline_seats, row.is_conflict) == ("admitted", "", 3, 4, True)
+    assert db.session.scalar(sa.select(Ticket.admitted).where(Ticket.code == code)) == 3

@@ -34,7 +34,7 @@ def festival(app, make_event, make_screening):
         checkin.check_in(codes["Zoë"], first, scanned_at=SCAN + timedelta(minutes=21))  # already in
         checkin.check_in("NOT-A-CODE", first, scanned_at=SCAN + timedelta(minutes=22))
         undone = checkin.check_in(codes["Çağrı Şahin"], first, seats=1, scanned_at=SCAN + timedelta(minutes=23))
-        checkin.undo(undone.checkin_id)
+        checkin.undo(undone.checkin_id, by_admin=True)
     return {"event": event, "first": first, "second": second, "codes": codes}
 
 

@@ -1,4 +1,7 @@
 """The OpenAPI 3.1 description of /api/v1 (its schemas are JSON Schema 2020-12)."""
+from datetime import timedelta
+
+from ..services.checkin import UNDO_WINDOW
 
 
 def _ref(name):
@@ -309,6 +312,10 @@ def spec():
             }},
             "/checkins/{checkin_id}/undo": {"post": {
                 "summary": "Take back an admission (logged)",
+                "description": "Allowed to the staff login or device that made the admission, within "
+                               f"{UNDO_WINDOW // timedelta(minutes=1)} minutes "
+                               "of its being recorded, and to an admin at any time; otherwise, or for a scan that "
+                               "admitted no one or was undone already, 409 `undo_refused`.",
                 "parameters": [_ID_PARAM("checkin_id")],
                 "responses": {"200": _json(_ref("Undo"), "Undone"), **_errors(401, 403, 404, 409)},
             }},

@@ -221,13 +221,15 @@ def walk_in(screening_id):
 
 @bp.post("/checkins/<int(max=2147483647):checkin_id>/undo")
 def undo(checkin_id):
-    """Take back an admission; the undo is logged."""
+    """Take back an admission; the undo is logged. The door that let them in may, for a while;
+    an admin always may (`checkin.undo`)."""
     admission = db.get_or_404(CheckIn, checkin_id)
     _door_screening(admission.screening_id)  # door staff limited to events: their doors only
     entry = checkin.undo(
         checkin_id,
         user_id=g.api_user.id if g.api_user else None,
         device_id=g.api_device.id if g.api_device else None,
+        by_admin=g.api_user is not None and g.api_user.is_admin,
     )
     return jsonify({"undone": checkin_id, "checkin_id": entry.id, "seats": entry.seats})
 

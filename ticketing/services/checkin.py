@@ -13,6 +13,7 @@ meanwhile, or cancelled) is recorded all the same, flagged as a conflict (R2).
 """
 import hashlib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -114,9 +115,9 @@ def check_in(code, screening_id, seats=None, user_id=None, device_id=None, scann
     `scanned_at`: a refusal is recorded as the device showed it and admits no one; an admission
     admits what is left, up to the seats the device let in, and is a conflict if that falls
     short. A `scan_id` seen before returns the verdict recorded then, for the same code at the
-    same screening only; if that first arrival was judged online (its answer was lost or too
-    slow) and this one says what the device decided meanwhile, the record follows the door
-    (`_settle`). A `scanned_at` ahead of the server's clock counts as now.
+    same screening only, and changes nothing recorded; if that first arrival was judged online
+    and this one says the device let more people in meanwhile, the scan is flagged as a
+    conflict (`_settle`). A `scanned_at` ahead of the server's clock counts as now.
     Raises InvalidInputError for a seat count that is not a positive whole number or a scan id
     used for another scan, NotFoundError for an unknown screening.
     """
@@ -148,29 +149,24 @@ def check_in(code, screening_id, seats=None, user_id=None, device_id=None, scann
 
 
 def _settle(connection, recorded, code, screening_id, offline):
-    """A scan already recorded under its id, sent again: its verdict, after making the record
-    say what the door did.
+    """A scan already recorded under its id, sent again: the verdict recorded then.
 
-    The first arrival may have been the online request the device stopped waiting for, judged
-    by the server, while the device decided from its copy: then the device's decision is what
-    happened at the door. It let fewer people in than the server admitted (it turned them away):
-    the rest are taken back. It let more in: a conflict, as for any offline admission.
+    A recorded scan is final: its result, its reason and the people it admitted never change
+    here, whoever sends the id again and whatever they say the device decided (a re-send that
+    said "turned away" once took the admission back, and let any number of people in on one
+    ticket). Only an admission's logged undo takes people back (`undo`). What a re-send may
+    add is the conflict: the first arrival was judged online (the device stopped waiting for
+    its answer) and the device, deciding from its copy meanwhile, let more people in than the
+    server admitted. The scan then says how many the device let in and is flagged, once.
     """
     if recorded.screening_id != screening_id or recorded.scanned_code != _printable(code):
         raise InvalidInputError({"scan_id": _("This scan id was already used for another scan.")})
-    if offline is None or recorded.offline_seats is not None:
-        return _replay(connection, recorded)
-    changes = {"offline_seats": offline.seats, "is_conflict": offline.seats > recorded.seats}
-    if offline.seats < recorded.seats:
-        taken_back = recorded.seats - offline.seats
-        connection.execute(sa.update(Ticket.__table__)
-                           .where(_T.id == recorded.ticket_id, _T.admitted >= taken_back)
-                           .values(admitted=_T.admitted - taken_back))
-        changes["seats"] = offline.seats
-        if offline.seats == 0:  # turned away: the record says so, as the device showed it
-            changes.update(result=offline.result, reason=offline.reason)
-    connection.execute(sa.update(CheckIn.__table__).where(_C.id == recorded.id).values(**changes))
-    return _replay(connection, connection.execute(sa.select(CheckIn.__table__).where(_C.id == recorded.id)).one())
+    if offline is not None and recorded.offline_seats is None and offline.seats > recorded.seats:
+        connection.execute(sa.update(CheckIn.__table__)
+                           .where(_C.id == recorded.id, _C.offline_seats.is_(None))
+                           .values(offline_seats=offline.seats, is_conflict=True))
+        recorded = connection.execute(_FIND_SCAN, {"scan_id": recorded.scan_id}).one()
+    return _replay(connection, recorded)
 
 
 def _judge(connection, code, screening_id, seats, log, now, offline):
@@ -293,19 +289,31 @@ def _earlier_admissions(connection, ticket_id, before_id):
     ]
 
 
-def undo(checkin_id, user_id=None, device_id=None):
+UNDO_WINDOW = timedelta(minutes=15)
+
+
+def undo(checkin_id, user_id=None, device_id=None, by_admin=False):
     """Take back an admission: its people count as not yet in; the undo is logged (R2, R5).
 
-    Raises NotFoundError, UndoRefusedError (not an admission, or undone already).
+    Only the door that let them in (the same staff login or the same device) may undo an
+    admission, within UNDO_WINDOW of its being recorded (a volunteer who scanned the wrong
+    ticket, a group that came in fewer); an admin may undo any admission at any time.
+    Raises NotFoundError, UndoRefusedError (not an admission, undone already, or not this
+    door's to undo).
     """
     now = utcnow()
     with write_transaction() as session:
-        found = session.execute(sa.select(_C.ticket_id).where(_C.id == checkin_id)).one_or_none()
+        found = session.execute(sa.select(_C.ticket_id, _C.staff_user_id, _C.device_id, _C.recorded_at)
+                                .where(_C.id == checkin_id)).one_or_none()
         if found is None:
             raise NotFoundError(_("No check-in has this id."))
         ticket_id = found.ticket_id
         if ticket_id is None:
             raise UndoRefusedError()  # a scan of an unknown code: nobody was let in
+        if not by_admin and not _undoable_by(found, user_id, device_id, now):
+            raise UndoRefusedError(_(
+                "Only the door that let them in can undo an admission, within %(minutes)d minutes; "
+                "after that, ask an admin.", minutes=UNDO_WINDOW // timedelta(minutes=1)))
         # Locks in the order an admission and an erasure take them: the registration, then its
         # ticket and check-ins (the check-in first deadlocked with an erasure on PostgreSQL).
         session.execute(_LOCK_REGISTRATION_OF_TICKET, {"ticket_id": ticket_id})
@@ -330,6 +338,12 @@ def undo(checkin_id, user_id=None, device_id=None):
         session.add(entry)
         session.flush()
         return entry
+
+
+def _undoable_by(admission, user_id, device_id, now):
+    same_door = ((user_id is not None and admission.staff_user_id == user_id)
+                 or (device_id is not None and admission.device_id == device_id))
+    return same_door and now - admission.recorded_at <= UNDO_WINDOW
 
 
 def code_hash(code):

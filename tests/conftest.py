@@ -109,7 +109,6 @@ def _cache_route_builders():
 
     shared_builder.shared = True
     Rule._compile_builder = shared_builder
-    _cache_route_parsing()
 
 
 def _cache_route_parsing():
@@ -223,6 +222,7 @@ def postgres_url(tmp_path_factory):
 def pytest_configure(config):
     isolation.run_id()  # made here, before xdist starts the workers, which inherit it
     _cache_route_builders()
+    _cache_route_parsing()
 
 
 def pytest_unconfigure(config):

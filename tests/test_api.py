@@ -182,8 +182,13 @@ def test_undo(api, make_screening):
 def test_search(api, make_screening):
     sid = make_screening()
     api("POST", f"/screenings/{sid}/registrations", {"name": "Zeynep Yılmaz", "email": "z@example.org"})
-    found = api("GET", f"/screenings/{sid}/tickets?q=yılmaz").get_json()["tickets"]
-    assert [t["name"] for t in found] == ["Zeynep Yılmaz"]
+    found = api("GET", f"/screenings/{sid}/tickets?q=yılmaz")
+    [ticket] = found.get_json()["tickets"]
+    # The door is shown the short code (enough to check the ticket in) and never the e-mail or the code.
+    assert ticket == {"short_code": ticket["short_code"], "name": "Zeynep Yılmaz", "seats": 1, "admitted": 0, "status": "confirmed"}
+    assert "z@example.org" not in found.get_data(as_text=True)
+    admitted = api("POST", "/checkins", {"code": ticket["short_code"].lower(), "screening": sid}).get_json()
+    assert (admitted["result"], admitted["ticket"]["name"]) == ("admitted", "Zeynep Yılmaz")
     assert api("GET", f"/screenings/{sid}/tickets?q=").get_json()["tickets"] == []
     assert api("GET", "/screenings/999/tickets?q=x").status_code == 404
     for hostile in ("%00", "%E2%80%AE", "x" * 300, "%25%5F%5C"):

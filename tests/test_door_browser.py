@@ -8,7 +8,8 @@ from playwright.sync_api import expect
 from browser_support import assert_accessible_on_a_phone, log_in, write_y4m
 from factories import PASSWORD
 from ticketing.extensions import db
-from ticketing.models import CheckIn, Ticket
+from ticketing.formatting import local_datetime
+from ticketing.models import CheckIn, Screening, Ticket
 from ticketing.services import booking, tickets
 from ticketing.services.accounts import create_user
 
@@ -104,7 +105,57 @@ def test_a_ticket_for_another_screening_says_which(door):
     open_door()
     page.keyboard.type(code)
     page.keyboard.press("Enter")
-    assert "another screening: Myn Bala" in verdict_of(page, "not_valid")
+    text = verdict_of(page, "not_valid")
+    assert "another screening: Myn Bala" in text
+    with app.test_request_context():
+        other = db.session.get(Screening, 2)
+        when = local_datetime(other.starts_at, other.event.tz)  # the day and the time, as the app writes them
+    assert re.search(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", when) and when in text, (when, text)
+
+
+def verdict_in_view(page):
+    box = page.evaluate("(() => { const b = document.getElementById('verdict').getBoundingClientRect();"
+                        " return [b.top, b.bottom, window.innerHeight]; })()")
+    return box[0] >= 0 and box[0] < box[2] / 2, box
+
+
+def test_no_verdict_outlives_its_scan_and_the_short_code_admits(door):
+    """Issue 18: a foreign code scanned after a green verdict shows red (it once started a name
+    search and left the green standing); the short code printed on the ticket admits at once; a
+    search that finds nobody says so where the verdict stands; on a phone the verdict stays in view."""
+    page, ticket, admitted, open_door, _ = door
+    first, second, third = ticket("First Person"), ticket("Second Person", seats=2), ticket("Ерғали Құдайберген")
+    open_door()
+    page.keyboard.type(first)
+    page.keyboard.press("Enter")
+    verdict_of(page, "admitted")
+    for foreign in ("https://example.org/tickets/42", "5449000000996", "EVENT-2027-000123"):
+        page.keyboard.type(foreign)
+        page.keyboard.press("Enter")
+        assert "Not a ticket of this festival" in verdict_of(page, "not_valid")
+        page.keyboard.type(first)  # green again before the next foreign code
+        page.keyboard.press("Enter")
+        verdict_of(page, "already_checked_in")
+    page.keyboard.type(f"{second[:4].lower()} {second[4:8].lower()}")
+    page.keyboard.press("Enter")
+    text = verdict_of(page, "admitted")
+    assert "Second Person" in text and "2 of 2 in" in text and admitted(second) == 2
+    assert verdict_in_view(page)[0]
+    page.keyboard.type("nobody at all")
+    page.keyboard.press("Enter")
+    assert "No ticket matches." in verdict_of(page, "no_match")
+    assert page.locator("#matches li").count() == 0
+    page.keyboard.type("ерғали")
+    page.keyboard.press("Enter")
+    assert "1 ticket matches" in verdict_of(page, "matches")
+    match = page.locator("#matches li")
+    assert third[:4] + "-" + third[4:8] in match.inner_text() and "@" not in match.inner_text()
+    match.get_by_role("button", name="Check in").scroll_into_view_if_needed()
+    match.get_by_role("button", name="Check in").click()
+    assert "Ерғали Құдайберген" in verdict_of(page, "admitted")
+    in_view, box = verdict_in_view(page)
+    assert in_view, box
+    assert admitted(third) == 1 and admitted(first) == 1
 
 
 def test_search_by_name_then_one_tap(door):

@@ -102,7 +102,7 @@ SCHEMAS = {
         "type": "object",
         "required": ["code", "screening"],
         "properties": {
-            "code": {"type": "string", "description": "The scanned or typed code; spaces, dashes and case do not matter."},
+            "code": {"type": "string", "description": "The scanned or typed code, or the short code printed under the QR (ABCD-EFGH) of a ticket of this screening; spaces, dashes and case do not matter."},
             "screening": {"type": "integer", "description": "The screening at whose door the ticket is scanned."},
             "seats": {"type": "integer", "minimum": 1, "description": "How many to admit now; default: everyone not yet in."},
             "scan_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$",
@@ -237,10 +237,10 @@ SCHEMAS = {
         "required": ["tickets"],
         "properties": {"tickets": {"type": "array", "items": {
             "type": "object",
-            "required": ["code", "short_code", "name", "email", "seats", "admitted", "status"],
+            "required": ["short_code", "name", "seats", "admitted", "status"],
             "properties": {
-                "code": {"type": "string"}, "short_code": {"type": "string"}, "name": {"type": "string"},
-                "email": {"type": "string"}, "seats": {"type": "integer"}, "admitted": {"type": "integer"},
+                "short_code": {"type": "string", "pattern": "^[A-Z2-7]{4}-[A-Z2-7]{4}$"}, "name": {"type": "string"},
+                "seats": {"type": "integer"}, "admitted": {"type": "integer"},
                 "status": {"enum": ["confirmed", "waitlisted", "cancelled"]},
             },
             "additionalProperties": False,
@@ -295,7 +295,7 @@ def spec():
                               **_errors(401, 403, 404, 409, 422)},
             }},
             "/screenings/{screening_id}/tickets": {"get": {
-                "summary": "Find tickets by name, e-mail or the start of the code",
+                "summary": "Find tickets by part of the name, the whole e-mail address or the start of the code (short codes only, no e-mail, in the answer)",
                 "parameters": [_ID_PARAM("screening_id"), {"name": "q", "in": "query", "schema": {"type": "string"}}],
                 "responses": {"200": _json(_ref("TicketList"), "Up to 20 tickets"), **_errors(401, 403, 404, 429)},
             }},

@@ -26,7 +26,7 @@ from ..errors import InvalidInputError, NotFoundError, UndoRefusedError
 from ..extensions import db
 from ..models import CheckIn, Device, Registration, Screening, Ticket, User, utcnow
 from . import tickets
-from .inputs import has_hidden_characters
+from .inputs import clean_email, has_hidden_characters
 
 ADMITTED, ALREADY, NOT_VALID, UNDONE = "admitted", "already_checked_in", "not_valid", "undone"
 _T, _R, _S, _C = Ticket.__table__.c, Registration.__table__.c, Screening.__table__.c, CheckIn.__table__.c
@@ -169,8 +169,26 @@ def _settle(connection, recorded, code, screening_id, offline):
     return _replay(connection, recorded)
 
 
-def _judge(connection, code, screening_id, seats, log, now, offline):
+_SHORT_CODE_AT = (
+    sa.select(_T.code).select_from(Ticket.__table__.join(Registration.__table__))
+    .where(_R.screening_id == sa.bindparam("screening_id"), _T.code.startswith(sa.bindparam("short")))
+    .limit(2)
+)
+
+
+def _full_code(connection, code, screening_id):
+    """The ticket code `code` stands for: itself, or the one ticket of this screening whose short
+    code (printed under the QR) it is; None for neither."""
     normalized = tickets.normalize_code(code)
+    short = normalized is None and tickets.normalize_short_code(code)
+    if short:
+        found = connection.execute(_SHORT_CODE_AT, {"screening_id": screening_id, "short": short}).scalars().all()
+        normalized = found[0] if len(found) == 1 else None
+    return normalized
+
+
+def _judge(connection, code, screening_id, seats, log, now, offline):
+    normalized = _full_code(connection, code, screening_id)
     row = normalized and connection.execute(_FIND_TICKET_LOCKED, {"code": normalized}).one_or_none()
     if not row or row.screening_id != screening_id:  # only then can the screening be unknown
         if connection.scalar(sa.select(_S.id).where(_S.id == screening_id)) is None:
@@ -419,13 +437,19 @@ def admitted_since(screening_id, since):
 
 
 def search(screening_id, text, limit=20):
-    """Find tickets of a screening by name, e-mail or the start of the code."""
+    """Find tickets of a screening by part of the name, the whole e-mail address, or the start of
+    the code (4 characters or more). What the door is shown of them is up to the caller: the API
+    gives the short code and no e-mail."""
     text = (text or "").strip()
     if not text or len(text) > 200 or has_hidden_characters(text):
         return []
     folded = text.casefold()
     pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     code_start = text.replace("-", "").replace(" ", "").upper()
+    try:
+        email = clean_email(text)[1] if "@" in text else None
+    except ValueError:
+        email = None
     return db.session.execute(
         sa.select(Ticket, Registration)
         .join(Registration)
@@ -433,7 +457,7 @@ def search(screening_id, text, limit=20):
             Registration.screening_id == screening_id,
             sa.or_(
                 Registration.name_normalized.like(pattern, escape="\\"),
-                Registration.email_normalized.like(pattern, escape="\\"),
+                Registration.email_normalized == email if email else sa.false(),
                 Ticket.code.startswith(code_start, autoescape=True) if len(code_start) >= 4 else sa.false(),
             ),
         )

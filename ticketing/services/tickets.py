@@ -19,6 +19,7 @@ CODE_BYTES = 16
 CODE_LENGTH = 26
 SHORT_LENGTH = 8
 _CODE_SHAPE = re.compile(r"[A-Z2-7]{26}")
+_SHORT_SHAPE = re.compile(r"[A-Z2-7]{8}")
 _QR_CACHE_SIZE = 4096
 
 
@@ -43,6 +44,15 @@ def normalize_code(text):
         return None
     cleaned = re.sub(r"[\s-]", "", text).upper()
     return cleaned if _CODE_SHAPE.fullmatch(cleaned) else None
+
+
+def normalize_short_code(text):
+    """Return a typed short code (ABCD-EFGH, any case, with or without the dash or spaces) as
+    the code's first eight characters, or None if it cannot be one."""
+    if not isinstance(text, str) or len(text) > 40:
+        return None
+    cleaned = re.sub(r"[\s-]", "", text).upper()
+    return cleaned if _SHORT_SHAPE.fullmatch(cleaned) else None
 
 
 def build_qr(code):

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import InvalidInputError, NoSeatsError, NotFoundError, ScreeningCancelledError
 from ..extensions import db, login_manager
+from ..formatting import local_datetime
 from ..formerrors import put_errors
 from ..models import Device, Registration, RegistrationSource, Screening, User
 from ..security import limit_door_scans, limit_logins
@@ -137,7 +138,9 @@ def _door_page(shown, status=200, form=None, walkin_form=None, **values):
         "staff/door.html", screening=shown, form=form or ScanForm(formdata=None),
         walkin_form=walkin_form or WalkinForm(formdata=None),
         confirmed=confirmed, inside=inside, waiting=waiting, free=max(free, 0), messages=checkin.MESSAGES,
-        release_at=guests.release_time(shown), **{"verdict": None, "error": None, "walkin": None, **values},
+        release_at=guests.release_time(shown),
+        screening_times={str(s.id): local_datetime(s.starts_at, shown.event.tz) for s in shown.event.screenings},
+        **{"verdict": None, "error": None, "walkin": None, **values},
     ), status
 
 

@@ -188,7 +188,7 @@ window.DoorOffline = (() => {
       if (!ticket) {
         const other = kept.other_tickets[scan.hash];
         const shown = other && kept.other_screenings[String(other)];
-        return shown ? verdict("not_valid", "other_screening", { other: shown }) : verdict("not_valid", "unknown_code");
+        return shown ? verdict("not_valid", "other_screening", { other: { ...shown, id: Number(other) } }) : verdict("not_valid", "unknown_code");
       }
       const details = { ticket: { name: ticket.name, seats: ticket.seats, admitted: ticket.admitted } };
       if (ticket.status !== "confirmed") return verdict("not_valid", ticket.status, details);

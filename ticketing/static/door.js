@@ -28,6 +28,9 @@
   const cameraButton = document.getElementById("camera-toggle");
   const video = document.getElementById("camera");
   const CODE = /^[A-Z2-7]{26}$/;
+  const SHORT = /^[A-Z2-7]{8}$/; // the short code printed under the QR, without its dash
+  // What may be a person's name to search for: letters of any script, spaces, ' . and -.
+  const NAME = /^[\p{L}\p{M}][\p{L}\p{M}\s'’.-]{0,79}$/u;
   const REPEAT_MS = 3000; // a code seen again this soon is the same ticket still in front of the camera
   let lastAdmission = null;
   let lastSeen = { code: "", at: 0 };
@@ -38,6 +41,9 @@
   const counted = (forms, n) => fill(forms[plurals.select(n)] ?? forms.other, { n });
   const clock = (iso) => new Intl.DateTimeFormat(document.documentElement.lang, {
     timeStyle: "short", timeZone: root.dataset.timezone }).format(new Date(iso));
+  // Another screening's time names its day as well, as the server writes it in the page's
+  // language (the browser's own date names are missing for some languages, Kazakh among them).
+  const day = (screening) => text.screening_times[screening.id] || clock(screening.starts_at);
   const normalize = (raw) => raw.replace(/[\s-]/g, "").toUpperCase();
   const earlierText = (first) => fill(text.earlier, { time: clock(first.at), who: [first.staff, first.device].filter(Boolean).join(", ") || text.someone });
 
@@ -116,7 +122,7 @@
       const reason = result.local && result.reason === "unknown_code" && text.not_in_copy ? fill(text.not_in_copy, { time: clock(result.taken_at) })
         : text.reasons[result.reason] || result.message;
       const other = (ticket && ticket.screening) || result.other;
-      verdict.append(line("verdict-detail", fill(reason, other ? { title: other.title, time: clock(other.starts_at) } : {})));
+      verdict.append(line("verdict-detail", fill(reason, other ? { title: other.title, time: day(other) } : {})));
     }
     if (result.local) verdict.append(line("verdict-offline", text.decided_here));
     if (result.result === "admitted" && result.local) {
@@ -136,7 +142,23 @@
       }
     }
     signal(result.result);
+    inView();
     refreshCounts();
+  }
+
+  // On a phone the verdict is always in view: after a scan, a search or a tap further down.
+  function inView() {
+    const box = verdict.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) verdict.scrollIntoView({ block: "start" });
+  }
+
+  // The moment a new code or a search starts, the previous verdict goes.
+  function clearVerdict() {
+    verdict.dataset.state = "checking";
+    delete verdict.dataset.offline;
+    verdict.replaceChildren(line("verdict-title", "…"));
+    actions.replaceChildren();
+    matches.replaceChildren();
   }
 
   // Scans run one after another, none is dropped: a code typed while the previous one is
@@ -145,10 +167,7 @@
   let pending = 0;
   function scan(code, seats) {
     pending += 1;
-    verdict.dataset.state = "checking";
-    delete verdict.dataset.offline;
-    verdict.replaceChildren(line("verdict-title", "…"));
-    actions.replaceChildren();
+    clearVerdict();
     queue = queue.then(() => checkIn(code, seats)).finally(() => { pending -= 1; });
     return queue;
   }
@@ -220,18 +239,34 @@
     }
   }
 
-  async function search(query) {
+  // A name search: the people found are listed under the verdict, which says how many; none
+  // found is a verdict of its own. A tap on one checks their ticket in by its short code.
+  // With `below`, the verdict stays (a name that has a short code's shape was judged first).
+  async function search(query, below = false) {
+    if (!below) clearVerdict();
     const { tickets } = await api("GET", `/screenings/${screening}/tickets?q=${encodeURIComponent(query)}`);
-    matches.replaceChildren();
-    if (!tickets.length) {
-      const item = document.createElement("li");
-      item.append(line("hint", text.no_match));
-      matches.append(item);
+    if (below) {
+      if (tickets.length) listMatches(tickets);
+      return;
     }
+    if (!tickets.length) {
+      verdict.dataset.state = "no_match";
+      verdict.replaceChildren(line("verdict-title", text.no_match), line("verdict-detail", query));
+      signal("not_valid");
+      inView();
+      return;
+    }
+    verdict.dataset.state = "matches";
+    verdict.replaceChildren(line("verdict-title", counted(text.matches, tickets.length)));
+    listMatches(tickets);
+    inView();
+  }
+
+  function listMatches(tickets) {
     for (const ticket of tickets) {
       const item = document.createElement("li");
-      item.append(line("match-name", `${ticket.name} · ${ticket.email} · ${ticket.admitted}/${ticket.seats}`));
-      item.append(button(text.check_in, () => { matches.replaceChildren(); scan(ticket.code); }));
+      item.append(line("match-name", `${ticket.name} · ${ticket.short_code} · ${ticket.admitted}/${ticket.seats}`));
+      item.append(button(text.check_in, () => { scan(ticket.short_code); }));
       matches.append(item);
     }
   }
@@ -241,12 +276,18 @@
     const raw = input.value.trim();
     input.value = "";
     if (!raw) return;
+    // A ticket's code or short code is judged at once; so is anything that cannot be a name (a
+    // URL, a product's barcode, another event's QR): it gets its red verdict. A name is searched.
     const code = normalize(raw);
-    if (CODE.test(code)) {
-      matches.replaceChildren();
-      scan(code);
+    if (CODE.test(code) || SHORT.test(code) || !NAME.test(raw)) {
+      // Eight letters may be a short code or a name ("Marianne"): judged first, then, if no ticket
+      // has that short code, the people of that name are listed under the red verdict.
+      const maybeName = SHORT.test(code) && NAME.test(raw);
+      scan(code || raw).then(() => {
+        if (maybeName && verdict.dataset.state === "not_valid") search(raw, true).catch(() => {});
+      });
     } else {
-      search(raw).catch((error) => { verdict.replaceChildren(line("verdict-title", error.message)); });
+      search(raw).catch(fail);
     }
   });
 

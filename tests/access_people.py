@@ -11,6 +11,7 @@ ROWS = [
     ("GET", "/admin/users/1", None, (302, 403, 200, 302, 302)),
     ("POST", "/admin/users/1", {"role": "door", "is_active": "y"}, (302, 403, 303, 302, 302)),
     ("POST", "/admin/users/1/password", {"password": "another long secret"}, (302, 403, 303, 302, 302)),
+    ("POST", "/admin/users/1/sessions", {}, (302, 403, 303, 302, 302)),
     ("GET", "/admin/audit", None, (302, 403, 200, 302, 302)),
     ("POST", "/staff/door/1/walkin", {"name": "Walk-in", "seats": "1"}, (302, 303, 303, 302, 302)),
 ]

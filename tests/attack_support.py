@@ -186,7 +186,8 @@ def build_world(app):
         walkin = guests.add_walkin(first.id, "Walk In", 1, user_id=door.id)
         device, token = accounts.create_device("Door phone", by_user_id=admin.id)
         codes = dict(db.session.execute(sa.select(Ticket.registration_id, Ticket.code)).all())
-        admission = checkin.check_in(codes[bo.id], first.id, user_id=door.id)
+        # Scanned by the door user on the registered phone: either may undo it (checkin.undo).
+        admission = checkin.check_in(codes[bo.id], first.id, user_id=door.id, device_id=device.id)
         preview = imports.build_preview(first.id, b"name,email,seats\nImported Guest,imported@example.org,1\n")
         import_token = imports.save_preview(preview, first.id, admin.id, "guests.csv")
         outbox_id = db.session.scalar(sa.select(sa.func.min(OutboxMessage.id)))
@@ -198,14 +199,19 @@ def build_world(app):
 
 
 def logged_in(app, user_id):
-    """A test client whose session belongs to staff user `user_id` (no password check), and a
-    CSRF token of that session."""
+    """A test client whose session belongs to staff user `user_id` (no password check: the server
+    records the session as a login would), and a CSRF token of that session."""
+    from ticketing.services import accounts
+    from ticketing.staff.views import SESSION_KEY
+
     client = app.test_client()
     with app.app_context():
         session_id = db.session.get(User, user_id).get_id()
+        token = accounts.open_session(user_id)
     with client.session_transaction() as session:
         session["_user_id"] = session_id
         session["_fresh"] = True
+        session[SESSION_KEY] = token
     return client, csrf_token(client)
 
 

@@ -21,6 +21,7 @@ MATRIX = [
     ("GET", "/staff/login", None, (200, 200, 200, 200, 200)),
     ("POST", "/staff/login", {"email": "door@example.org", "password": "wrong password"}, (422, 422, 422, 422, 422)),
     ("POST", "/staff/logout", {}, (303, 303, 303, 303, 303)),
+    ("POST", "/staff/sessions/end-others", {}, (302, 303, 303, 302, 302)),
     ("GET", "/staff/", None, (302, 200, 200, 302, 302)),
     ("GET", "/staff/door/1", None, (302, 200, 200, 302, 302)),
     ("POST", "/staff/door/1", {"code": "NOPE"}, (302, 200, 200, 302, 302)),

@@ -212,12 +212,13 @@ def test_staff_session_needs_csrf_for_changes(client, spec, make_screening, ctx)
     create_user("door@example.org", "door", "a long enough secret")
     page = client.get("/staff/login").get_data(as_text=True)
     client.post("/staff/login", data={"email": "door@example.org", "password": "a long enough secret", "csrf_token": hidden(page, "csrf_token")})
+    page = client.get("/staff/").get_data(as_text=True)  # the session's token: a new one at login
     assert client.get("/api/v1/screenings").status_code == 200
     refused = client.post("/api/v1/checkins", json={"code": "ABC", "screening": sid})
     assert refused.status_code == 403 and refused.get_json()["error"]["kind"] == "csrf_failed"
     assert_matches_spec(spec, "POST", "/checkins", refused)
     accepted = client.post("/api/v1/checkins", json={"code": "ABC", "screening": sid}, headers={"X-CSRFToken": hidden(page, "csrf_token")})
-    assert accepted.status_code == 200
+    assert accepted.status_code == 200, accepted.get_json()
     row = db.session.scalar(sa.select(CheckIn))
     assert row.staff_user_id is not None and row.device_id is None
 

@@ -22,7 +22,8 @@ from ticketing.models import OutboxMessage, utcnow
 
 SCREENING = {"title": "New film", "starts_at": "2031-05-01T19:30", "capacity": "40", "max_seats": "2"}
 # Buttons whose refusal goes back to their page with a message (303), as their success does.
-REFUSED_WITH_A_REDIRECT = {"staff.logout", "admin.outbox_retry", "admin.outbox_retry_failed"}
+REFUSED_WITH_A_REDIRECT = {"staff.logout", "admin.outbox_retry", "admin.outbox_retry_failed",
+                           "staff.end_other_sessions", "admin.user_sessions_end"}
 # Look-ups sent by POST (an e-mail address stays out of URLs and logs): they change nothing, so
 # their control shows what they find instead; a refused one shows none of it.
 READS_BY_POST = {"admin.privacy": "Data stored about", "admin.privacy_erase": "Erase the data of"}
@@ -39,6 +40,7 @@ def cases(world):
         "public.cancel": ("anonymous", {}),
         "staff.login": ("anonymous", {"email": "admin@example.org", "password": PASSWORD}),
         "staff.logout": ("door", {}),
+        "staff.end_other_sessions": ("door", {}),
         "staff.door": ("door", {"code": world.code}),
         "staff.door_walkin": ("door", {"name": "Walk-in two", "seats": "1"}),
         "staff.devices": ("admin", {"name": "New phone"}),
@@ -65,6 +67,7 @@ def cases(world):
         "admin.user_new": ("admin", {"email": "new.staff@example.org", "role": "door", "password": PASSWORD}),
         "admin.user_edit": ("admin", {"role": "admin", "is_active": "y"}),
         "admin.user_password": ("admin", {"password": "another long enough secret"}),
+        "admin.user_sessions_end": ("admin", {}),
         "admin.privacy": ("admin", {"email": "ana@example.org"}),
         "admin.privacy_export": ("admin", {"email": "ana@example.org"}),
         "admin.privacy_erase": ("admin", {"email": "ana@example.org"}),

@@ -50,7 +50,8 @@ class Target:
 def codes(world):
     """Ticket codes as a scanner or a hand might send them, real ones and not."""
     real = [world.code, world.bo_code]
-    variants = [c.lower() for c in real] + [f"{c[:4]}-{c[4:8]}-{c[8:]}" for c in real] + [c[:-1] for c in real]
+    variants = ([c.lower() for c in real] + [f"{c[:4]}-{c[4:8]}-{c[8:]}" for c in real] + [c[:-1] for c in real]
+                + [f"{c[:4]}-{c[4:8]}" for c in real] + [f" {c[:8].lower()} " for c in real])  # short codes
     return st.one_of(st.sampled_from(real + variants), nasty_text(),
                      st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", min_size=26, max_size=26))
 
@@ -128,6 +129,7 @@ def targets(world):
         ("staff.login", "POST"): Target("anonymous", form={"email": EMAIL, "password": text()},
                                         query={"next": NEXT}, examples=15),
         ("staff.logout", "POST"): Target("door", form={"submit": text()}, fresh_login=True),
+        ("staff.end_other_sessions", "POST"): Target("door", form={"submit": text()}),
         ("staff.home", "GET"): Target("door"),
         ("staff.door", "GET"): Target("door", query={"walkin": text()}),
         ("staff.door", "POST"): Target("door", form={"code": st.one_of(codes(world), text())}, examples=30),
@@ -185,6 +187,7 @@ def targets(world):
         ("admin.user_edit", "GET"): Target("admin"),
         ("admin.user_edit", "POST"): Target("admin", form={"role": text(), "is_active": text(), "events": text()}),
         ("admin.user_password", "POST"): Target("admin", form={"password": text()}, examples=15),
+        ("admin.user_sessions_end", "POST"): Target("admin", form={"submit": text()}),
         ("admin.audit_log", "GET"): Target("admin", query={"kind": text(), "before": text()}),
         ("admin.privacy", "GET"): Target("admin"),
         ("admin.privacy", "POST"): Target("admin", form={"email": EMAIL}, examples=20),

@@ -184,6 +184,10 @@ def test_stale_previews_expire(app, admin, client, screening):
     ("name\n".encode("utf-16"), "UTF-16"),
     (b"foo,bar\n1,2\n", "No “name” column was found"),
     (b"name,nom\nA,B\n", "same meaning"),
+    # A first line holding a field longer than Python's csv module reads (131,072 characters)
+    # answered 500: the delimiter was picked before the reading that catches the csv module's errors.
+    (b'"name' + b"x" * 140_000 + b'",email\nAna,a@example.org\n', "not a readable CSV file"),
+    (b"name,email\n" + b'"' + b"y" * 140_000 + b'",a@example.org\n', "not a readable CSV file"),
 ])
 def test_garbage_and_empty_files_get_clear_messages(app, admin, client, screening, data, message):
     response = upload(client, screening, data)

@@ -89,6 +89,16 @@ def test_repeat_signup_shows_nothing_about_the_booking(client, make_screening, a
         assert kinds == ["confirmation", "repeat_signup"]
 
 
+def test_the_sent_page_of_a_screening_the_public_cannot_see_is_a_404(client, make_screening, make_event):
+    """It answered 200 naming an unpublished screening (issue 18)."""
+    shown, hidden_one = make_screening(title="Shown Film"), make_screening(title="Secret Premiere", is_published=False)
+    in_hidden_event = make_screening(make_event(slug="draft-festival", is_published=False), title="Draft Film")
+    assert "Shown Film" in text(client.get(f"/screenings/{shown}/sent"))
+    for sid, title in ((hidden_one, "Secret Premiere"), (in_hidden_event, "Draft Film"), (999, "")):
+        response = client.get(f"/screenings/{sid}/sent")
+        assert response.status_code == 404 and (not title or title not in text(response))
+
+
 def test_double_submitted_form_books_once_and_shows_the_ticket(client, make_screening, app):
     sid = make_screening()
     page = text(client.get(f"/screenings/{sid}"))

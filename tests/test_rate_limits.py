@@ -140,6 +140,26 @@ def failed_logins(app):
     return lambda: client.post("/staff/login", data={"email": "x@example.org", "password": "wrong password"})
 
 
+def failed_logins_on_one_account_from_many_addresses(app):
+    addresses = iter(f"203.0.113.{i}" for i in range(30, 40))
+    return lambda: client_from(app, next(addresses)).post(
+        "/staff/login", data={"email": "Door@Example.org", "password": "wrong password"})
+
+
+def made_up_device_tokens(app):
+    client = client_from(app, "203.0.113.60")
+    tokens = iter(f"made-up-token-{n:040d}" for n in range(10))
+    return lambda: client.get("/api/v1/screenings", headers={"Authorization": f"Bearer {next(tokens)}"})
+
+
+def door_searches(app):
+    sid = add_screening(app)
+    with app.app_context():
+        token = create_device("Door phone")[1]
+    client = client_from(app)
+    return lambda: client.get(f"/api/v1/screenings/{sid}/tickets?q=nobody", headers={"Authorization": f"Bearer {token}"})
+
+
 def door_form_scans(app):
     sid = add_screening(app)
     with app.app_context():
@@ -171,6 +191,9 @@ CASES = {
     "SIGNUP_EMAIL_LIMIT": (signups_for_one_email_from_many_addresses, 303),
     "LOOKUP_FAILURE_LIMIT": (guessed_private_links, 404),
     "LOGIN_LIMIT": (failed_logins, 422),
+    "LOGIN_ACCOUNT_LIMIT": (failed_logins_on_one_account_from_many_addresses, 422),
+    "BEARER_FAILURE_LIMIT": (made_up_device_tokens, 401),
+    "DOOR_SEARCH_LIMIT": (door_searches, 200),
     "API_LOOKUP_LIMIT": (api_scans, 200),
     "API_LIMIT": (api_requests, 200),
 }
@@ -409,14 +432,14 @@ def test_no_60_seconds_ever_let_more_than_a_per_minute_limit_through(make_app, m
     monkeypatch.setattr(limits.storage.memory, "time", clock)
     monkeypatch.setattr(ticketing.security, "time", clock)
     app = make_app()
-    app.config["LOGIN_LIMIT"] = "2 per minute"
-    attempt = failed_logins(app)
+    app.config["LOOKUP_FAILURE_LIMIT"] = "2 per minute"
+    attempt = guessed_private_links(app)
     answers = {}
     for offset in (0, 59, 61, 62, 118, 119.5, 121.5, 122):
         clock.now = 1_000_000.0 + offset
         answers[offset] = attempt()
     assert {t: a.status_code for t, a in answers.items()} == {
-        0: 422, 59: 422, 61: 422, 62: 429, 118: 429, 119.5: 422, 121.5: 422, 122: 429}
+        0: 404, 59: 404, 61: 404, 62: 429, 118: 429, 119.5: 404, 121.5: 404, 122: 429}
     # Refused at 62 s: the attempt of 59 s leaves the window at 119 s, 57 s later; at 118 s, in 1 s;
     # at 122 s, the attempt of 119.5 s leaves it at 179.5 s.
     assert [int(answers[t].headers["Retry-After"]) for t in (62, 118, 122)] == [57, 1, 58]
@@ -498,3 +521,75 @@ def test_missing_redis_fails_when_required_and_skips_otherwise(required):
         assert run.returncode == 1 and "required: CI=true or TICKETING_REQUIRE_REDIS=1" in run.stdout, run.stdout
     else:
         assert run.returncode == 0 and re.search(r"\b1 skipped\b", run.stdout), run.stdout
+
+
+# --- issue 18: limits that count the right thing ---------------------------------------------
+
+def test_made_up_tokens_count_per_address_and_a_real_device_there_is_never_refused(make_app, storage):
+    """Each made-up bearer value once had a budget of its own (700 random tokens: 700 x 401)."""
+    app = make_app(**storage)
+    with app.app_context():
+        token = create_device("Door phone")[1]
+    guesser, venue_phone = client_from(app, "203.0.113.70"), client_from(app, "203.0.113.70")
+    statuses = [guesser.get("/api/v1/screenings", headers={"Authorization": f"Bearer guess-{n:040d}"}).status_code
+                for n in range(25)]
+    assert statuses == [401] * 20 + [429] * 5
+    assert venue_phone.get("/api/v1/screenings", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert client_from(app, "203.0.113.71").get(
+        "/api/v1/screenings", headers={"Authorization": "Bearer guess-from-elsewhere-0000000000000"}).status_code == 401
+
+
+def login_statuses(app, email, password, addresses):
+    """The answers to logging in from each of `addresses` in turn (with the form's CSRF token:
+    each attempt that is let through checks the password)."""
+    return [log_in(client_from(app, address), email, password).status_code for address in addresses]
+
+
+def test_failed_logins_count_per_account_from_any_address_and_say_nothing_of_the_account(make_app, storage):
+    """40 tries on one account from four addresses once went through in seconds, no lockout."""
+    app = make_app(**storage)
+    with app.app_context():
+        create_user("door@example.org", "door", PASSWORD)
+    existing = login_statuses(app, "door@example.org", "wrong password", [f"203.0.113.{80 + n % 4}" for n in range(40)])
+    unknown = login_statuses(app, "nobody@example.org", "wrong password", [f"203.0.113.{84 + n % 4}" for n in range(40)])
+    assert existing == unknown == [422] * 5 + [429] * 35  # the same answers: nothing told
+    # The account's owner, from a fresh address, waits too: the count is the account's.
+    assert login_statuses(app, "door@example.org", PASSWORD, ["203.0.113.99"]) == [429]
+    assert login_statuses(app, "other@example.org", "wrong password", ["203.0.113.99"]) == [422]
+
+
+def test_a_burst_of_logins_at_once_cannot_slip_through(make_app, storage):
+    """Counted before the answer: 40 tries sent together on one account, from 4 addresses and 8
+    threads, get at most the limit's 5 answers that checked a password."""
+    import threading
+
+    app = make_app(**storage)
+    with app.app_context():
+        create_user("door@example.org", "door", PASSWORD)
+    statuses, lock, start = [], threading.Lock(), threading.Barrier(8)
+
+    def attempt(thread):
+        start.wait()
+        for n in range(5):
+            status = login_statuses(app, "door@example.org", "wrong password", [f"203.0.113.{90 + (thread + n) % 4}"])[0]
+            with lock:
+                statuses.append(status)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == 40 and statuses.count(422) == 5 and statuses.count(429) == 35
+
+
+def test_a_login_that_succeeds_gives_its_counts_back(make_app):
+    """Only failures add up: volunteers logging in together from the venue's one address, each
+    getting in, never meet the limit."""
+    app = make_app()
+    app.config.update(LOGIN_LIMIT="3 per minute", LOGIN_ACCOUNT_LIMIT="3 per minute")
+    with app.app_context():
+        create_user("door@example.org", "door", PASSWORD)
+    venue = ["203.0.113.120"] * 10
+    assert [log_in(client_from(app, address), "door@example.org").status_code for address in venue] == [303] * 10
+    assert login_statuses(app, "door@example.org", "wrong password", venue[:4]) == [422, 422, 422, 429]

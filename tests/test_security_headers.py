@@ -151,6 +151,34 @@ def test_private_links_send_no_referrer(client, site):
     assert client.get("/e/" + site["slug"]).headers["Referrer-Policy"] == "same-origin"
 
 
+def test_ticket_pages_are_private_and_not_kept_without_asking(client, site):
+    """A registration's pages belong to one person: no shared cache may keep them (issue 18)."""
+    secret = site["secret"]
+    for path in (f"/r/{secret}", f"/r/{secret}/cancel", "/r/" + "x" * 32):
+        assert client.get(path).headers["Cache-Control"] == "private", path
+    assert client.get(f"/r/{secret}/ticket.png").headers["Cache-Control"].startswith("private")
+    assert "private" not in client.get("/e/" + site["slug"]).headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("method, path, allowed", [
+    ("DELETE", "/api/v1/checkins", {"POST"}),
+    ("PUT", "/api/v1/screenings", {"GET", "HEAD", "OPTIONS"}),
+    ("POST", "/api/v1/openapi.json", {"GET", "HEAD", "OPTIONS"}),
+    ("PATCH", "/staff/logout", {"POST"}),
+    ("POST", "/e/{slug}", {"GET", "HEAD", "OPTIONS"}),
+])
+def test_405_answers_name_the_allowed_methods(client, site, method, path, allowed):
+    """RFC 9110: a 405 carries an Allow header; the API's answer stays JSON, a page stays a page."""
+    response = client.open(path.format(slug=site["slug"]), method=method)
+    assert response.status_code == 405
+    named = {m.strip() for m in response.headers["Allow"].split(",")}
+    assert named - {"HEAD", "OPTIONS"} == allowed - {"HEAD", "OPTIONS"}, named
+    if path.startswith("/api/"):
+        assert response.get_json()["error"]["kind"] == "method_not_allowed"
+    else:
+        assert response.mimetype == "text/html"
+
+
 def test_static_files_carry_the_headers(client):
     response = client.get("/static/door.js")
     assert response.status_code == 200

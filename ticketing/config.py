@@ -44,7 +44,7 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # set SESSION_COOKIE_SECURE=1 when served over HTTPS
-    PERMANENT_SESSION_LIFETIME = 12 * 3600  # a staff login lasts a festival day
+    PERMANENT_SESSION_LIFETIME = 12 * 3600  # a staff login lasts a festival day (accounts.user_for_session)
     REMEMBER_COOKIE_DURATION = 12 * 3600
     # Rate limits (Flask-Limiter's notation; see ticketing/security.py and the README): a venue's
     # shared Wi-Fi with 50 sign-ups at once, or a door scanning 200 people in 15 minutes, stays
@@ -52,8 +52,11 @@ class Defaults:
     SIGNUP_LIMIT = "120 per minute; 1000 per hour"  # sign-up submissions per client address
     SIGNUP_EMAIL_LIMIT = "10 per minute; 30 per hour"  # sign-up submissions per e-mail address
     LOGIN_LIMIT = "10 per minute; 60 per hour"  # failed logins per client address
+    LOGIN_ACCOUNT_LIMIT = "5 per minute; 20 per hour"  # failed logins per e-mail address typed
+    BEARER_FAILURE_LIMIT = "20 per minute; 100 per hour"  # unknown device tokens per client address
     API_LIMIT = "600 per minute"  # every API request per device token, staff user or address
     API_LOOKUP_LIMIT = "300 per minute"  # scans and ticket searches per device or staff user
+    DOOR_SEARCH_LIMIT = "30 per minute; 200 per hour"  # the door's searches per device or staff user
     # Behind a reverse proxy that terminates TLS: how many proxies to trust for X-Forwarded-For
     # and X-Forwarded-Proto (the client's address for rate limits; https for HSTS). 0: none.
     TRUSTED_PROXIES = 0

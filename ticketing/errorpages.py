@@ -3,7 +3,7 @@ from flask import current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .api import http_error as api_http_error
 from .extensions import db
@@ -59,6 +59,12 @@ def register(app):
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        response = make_response(_http_error(error))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:  # RFC 9110: name what is allowed
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        return response
+
+    def _http_error(error):
         if error.code == 429:
             return _rate_limited()
         if request.path.startswith("/api/"):

@@ -280,6 +280,21 @@ class User(db.Model):
         return self.is_admin or not self.events or any(e.id == event_id for e in self.events)
 
 
+class StaffSession(db.Model):
+    """A staff login, known to the server: the session cookie carries its token (stored here as a
+    SHA-256 only). Logging out, deactivating the account, changing its password or an admin's
+    "end sessions" ends it (`ended_at`); so does its age (`accounts.SESSION_LIFETIME`). A copy of
+    the cookie taken before then opens nothing after."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)  # SHA-256, hex
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Device(db.Model):
     """A scanner or phone at the door, known by a bearer token that an admin creates."""
 

@@ -11,6 +11,8 @@ import time
 
 from flask import current_app, request
 from flask_login import current_user
+from limits import parse_many
+from limits.strategies import FixedWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import client_network, limiter
@@ -125,8 +127,40 @@ def _failed_lookup(response):
     return response.status_code == 404
 
 
-def _failed_login(response):
-    return response.status_code == 422
+def login_account_key():
+    """The account a login form names, as a keyed hash (an address that has no account counts
+    the same, so that a refusal says nothing of whether it has one)."""
+    return email_key().replace("email:", "account:", 1)
+
+
+# Counters the views hit themselves, where a decorator cannot count the right thing -------------
+
+_RETRY_AFTER = "ticketing.retry_after"  # this request's wait, in its WSGI environ (g may outlive it in tests)
+
+
+def count(setting, scope, key, cost=1):
+    """Count `cost` more for `key` against each limit of the setting `setting` ("10 per minute;
+    60 per hour"), in the limits' store; return the seconds to wait when one is used up (the
+    attempt is refused), else None. A negative `cost` gives counted attempts back (fixed windows,
+    which can: a moving window cannot give back)."""
+    if not limiter.enabled:  # RATELIMIT_ENABLED = False: no limit counts
+        return None
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    waits = []
+    for item in parse_many(current_app.config[setting]):
+        try:
+            strategy = FixedWindowRateLimiter(limiter.limiter.storage)
+            allowed = strategy.hit(item, prefix, scope, key, cost=cost)
+        except Exception:  # noqa: BLE001  the shared store is down: count in this process meanwhile
+            current_app.logger.warning("rate limit store unreachable: counting %s in memory", scope)
+            strategy = FixedWindowRateLimiter(limiter._fallback_limiter.storage)  # RATELIMIT_IN_MEMORY_FALLBACK_ENABLED
+            allowed = strategy.hit(item, prefix, scope, key, cost=cost)
+        if not allowed and cost > 0:
+            reset = strategy.get_window_stats(item, prefix, scope, key).reset_time
+            waits.append(max(1, math.ceil(reset - time.time())))
+    if waits:
+        request.environ[_RETRY_AFTER] = max(waits)  # for the 429's Retry-After (retry_after())
+    return max(waits) if waits else None
 
 
 # The limits ------------------------------------------------------------------------------------
@@ -160,9 +194,6 @@ def limit_signups(view):
 limit_link_lookups = limiter.shared_limit(
     _setting("LOOKUP_FAILURE_LIMIT"), scope="private-links", deduct_when=_failed_lookup)
 
-# Failed logins per client address: volunteers logging in together from one venue do not count.
-limit_logins = limiter.limit(_setting("LOGIN_LIMIT"), methods=["POST"], deduct_when=_failed_login)
-
 # Look-ups by ticket code (R4), per caller, one budget shared by the API's scans and searches
 # and the door's scan form (without JavaScript): a staff user's key is the same in both.
 # On the API it comes on top of the limit on every request (override_defaults=False keeps the
@@ -172,10 +203,15 @@ limit_api_lookups = limiter.shared_limit(
 limit_door_scans = limiter.shared_limit(
     _setting("API_LOOKUP_LIMIT"), scope="ticket-lookups", key_func=staff_key, methods=["POST"])
 limit_api = limiter.limit(_setting("API_LIMIT"), key_func=caller_key)  # applied to the API blueprint
+# The door's name search, per device or staff user: enough for every forgotten ticket of a busy
+# door, far too few to list a screening's attendees (README, "Threat model"; bench/door_search.py).
+limit_door_search = limiter.limit(_setting("DOOR_SEARCH_LIMIT"), key_func=caller_key, override_defaults=False)
 
 
 def retry_after():
     """Seconds until the limit that refused this request lets it through again (at least 1)."""
+    if request.environ.get(_RETRY_AFTER):
+        return request.environ[_RETRY_AFTER]
     breached = limiter.current_limit
     if breached is None:
         return 60

@@ -2,8 +2,9 @@
 import json
 
 import sqlalchemy as sa
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from sqlalchemy.orm import selectinload
@@ -14,6 +15,8 @@ from ..extensions import db
 from ..formerrors import CORRECT, put_errors
 from ..models import AuditEntry, Event, User
 from ..services import accounts, audit
+from ..staff.forms import EndSessionsForm
+from ..staff.views import SESSION_KEY
 from . import bp
 from .people_forms import PasswordResetForm, UserEditForm, UserNewForm
 
@@ -24,6 +27,7 @@ ACTIONS = {
     "user.create": _l("added a staff account"),
     "user.update": _l("changed a staff account"),
     "user.password_reset": _l("reset a password"),
+    "user.sessions_end": _l("ended a staff account's sessions"),
     "device.create": _l("created a door device token"),
     "device.revoke": _l("revoked a door device token"),
     "screening.release": _l("released unclaimed seats"),
@@ -69,7 +73,7 @@ DETAILS = {
     "messages": _l("messages"), "name": _l("name"), "password": _l("password"), "poster": _l("poster"),
     "previous": _l("previous"), "promoted": _l("promoted"), "reason": _l("reason"),
     "registrations": _l("registrations"), "role": _l("role"), "screening_id": _l("screening id"),
-    "seats": _l("seats"), "to_screening": _l("to screening"), "was_given_up": _l("was given up"),
+    "seats": _l("seats"), "sessions": _l("sessions"), "to_screening": _l("to screening"), "was_given_up": _l("was given up"),
 }
 # Words for the coded values of some details.
 DETAIL_VALUES = {
@@ -136,6 +140,7 @@ def _edit_form(user):
 def _edit_page(user, form, password_form, error=None, status=200):
     return render_template(
         "admin/user_edit.html", user=user, form=form, password_form=password_form, error=error,
+        open_sessions=accounts.open_sessions(user.id), end_sessions_form=EndSessionsForm(),
     ), status
 
 
@@ -172,17 +177,34 @@ def user_password(user_id):
         error = _form_error(form)
     else:
         try:
-            user, generated = accounts.reset_password(user.id, form.password.data or None, by_user_id=current_user.id)
+            own = user.id == current_user.id  # a new password ends other sessions, not the one changing it
+            user, generated = accounts.reset_password(user.id, form.password.data or None, by_user_id=current_user.id,
+                                                      keep_session=session.get(SESSION_KEY) if own else None)
         except InvalidInputError as failure:
             error = put_errors(form, failure)
         else:
-            if user.id == current_user.id:
-                login_user(user)  # a new password ends other sessions, not the one changing it
+            if own:
+                login_user(user)  # the cookie's password stamp follows the new password
             if generated:
                 return _shown_once(user, generated, created=False)
             flash(_("The password of %(email)s is changed.", email=user.email), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id), 303)
     return _edit_page(db.get_or_404(User, user_id), _edit_form(user), form, error, 422)
+
+
+@bp.post("/users/<int(max=2147483647):user_id>/sessions")
+def user_sessions_end(user_id):
+    """End every open session of an account (a lost phone, a volunteer gone home); its owner logs
+    in again. An admin's own current session is kept."""
+    user = db.get_or_404(User, user_id)
+    if EndSessionsForm().validate():
+        own = session.get(SESSION_KEY) if user.id == current_user.id else None
+        ended = accounts.end_sessions(user.id, keep_token=own, by_user_id=current_user.id)
+        flash(ngettext("%(num)d session of %(email)s ended.", "%(num)d sessions of %(email)s ended.", ended,
+                       email=user.email), "success")
+    else:
+        flash(EXPIRED, "error")
+    return redirect(url_for("admin.user_edit", user_id=user.id), 303)
 
 
 def readable(details):

@@ -4,7 +4,7 @@ Callers authenticate with a staff session (and then send the CSRF token in an X-
 on every change) or with `Authorization: Bearer <device token>`. Errors are JSON:
 {"error": {"kind": ..., "message": ..., "fields": {...}}}.
 """
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, abort, g, jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,7 +13,8 @@ from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError
 
 from ..errors import InvalidInputError, NotFoundError, TicketingError
-from ..security import limit_api
+from ..extensions import client_network
+from ..security import count, limit_api
 from ..services import accounts
 
 bp = Blueprint("api", __name__)
@@ -52,6 +53,10 @@ def authenticate():
     if header[:7].lower() == "bearer ":
         g.api_device = accounts.device_for_token(header[7:].strip())
         if g.api_device is None:
+            # Made-up tokens count per client address (each one would otherwise have a budget of
+            # its own under API_LIMIT); a known token is never refused for them.
+            if count("BEARER_FAILURE_LIMIT", "bearer-failures", "address:" + client_network()):
+                abort(429)
             return api_error(401, "unauthorized", _("This device token is unknown or revoked."))
         return None
     if current_user.is_authenticated:

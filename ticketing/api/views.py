@@ -11,7 +11,7 @@ from werkzeug.exceptions import Forbidden
 from ..errors import InvalidInputError
 from ..extensions import db
 from ..models import CheckIn, Screening, Ticket, utcnow
-from ..security import limit_api_lookups
+from ..security import limit_api_lookups, limit_door_search
 from ..services import booking, checkin, guests, tickets
 from . import api_error, bp
 from .openapi import spec
@@ -236,6 +236,7 @@ def undo(checkin_id):
 
 @bp.get("/screenings/<int(max=2147483647):screening_id>/tickets")
 @limit_api_lookups
+@limit_door_search
 def search(screening_id):
     """Find a screening's tickets by part of the name, the whole e-mail address or the start of the
     code. The door is shown each ticket's short code (enough to check it in) and no e-mail."""

@@ -113,8 +113,11 @@ def _after_booking(result):
 
 @bp.route("/screenings/<int(max=2147483647):screening_id>/sent")
 def sent(screening_id):
-    """Say that the ticket was e-mailed again, showing nothing about the booking (R6)."""
+    """Say that the ticket was e-mailed again, showing nothing about the booking (R6); a screening
+    the public cannot see is not named here either."""
     shown = db.get_or_404(Screening, screening_id)
+    if not shown.is_visible:
+        abort(404)
     return render_template("public/sent.html", screening=shown)
 
 
@@ -123,6 +126,15 @@ def _registration_or_404(secret):
         return booking.find_by_secret(secret)
     except NotFoundError:
         abort(404)
+
+
+@bp.after_request
+def _private_pages(response):
+    """A registration's pages (its secret link) are one person's: no shared cache (a proxy, a
+    CDN) may keep them; the person's own browser may, so that the ticket opens without a network."""
+    if request.url_rule is not None and request.url_rule.rule.startswith("/r/"):
+        response.headers.setdefault("Cache-Control", "private")
+    return response
 
 
 @bp.route("/r/<secret>")

@@ -5,15 +5,17 @@ without passwords, hashes or tokens.
 """
 import hashlib
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import write_transaction
 from ..errors import InvalidInputError, LastAdminError, NotFoundError, SelfDeactivationError
 from ..extensions import db
-from ..models import Device, Event, User, utcnow
+from ..models import Device, Event, StaffSession, User, utcnow
 from . import audit
 from .inputs import clean_email, has_hidden_characters
 
@@ -24,6 +26,9 @@ PASSWORD_MAX = 200
 # guessing offline from a stolen database slow. The test suite sets a cheap method (conftest.py)
 # so that its many logins do not take minutes; a check follows the method a hash was made with.
 PASSWORD_HASH_METHOD = "scrypt"
+# A staff session lasts PERMANENT_SESSION_LIFETIME (12 hours: a festival day); the rows of ended
+# and lapsed sessions are deleted after a month.
+SESSION_ROWS_KEPT = timedelta(days=30)
 # Checked against when the e-mail is unknown, so that a miss costs as much time as a hit.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method=PASSWORD_HASH_METHOD)
 
@@ -148,6 +153,8 @@ def update_user(user_id, role=None, is_active=None, events=None, by_user_id=None
             raise LastAdminError()
         before = {"role": user.role, "is_active": user.is_active, **_events_details(user)}
         user.role, user.is_active = new_role, new_active
+        if not new_active:  # deactivated: every session ends now; reactivation revives none
+            _end_sessions(session, user.id)
         if event_ids is not None or new_role == "admin":
             user.events = _load_events(session, event_ids or [], new_role)
         after = {"role": user.role, "is_active": user.is_active, **_events_details(user)}
@@ -158,8 +165,9 @@ def update_user(user_id, role=None, is_active=None, events=None, by_user_id=None
         return user
 
 
-def reset_password(user_id, new_password=None, by_user_id=None):
-    """Set a staff account's password; return (user, password generated or None).
+def reset_password(user_id, new_password=None, by_user_id=None, keep_session=None):
+    """Set a staff account's password; return (user, password generated or None). Every session
+    of the account ends, except the one whose token is `keep_session` (the user changing it).
 
     Without `new_password` one is generated, to be shown once and never stored in clear.
     Raises NotFoundError, InvalidInputError.
@@ -177,6 +185,7 @@ def reset_password(user_id, new_password=None, by_user_id=None):
         if user is None:
             raise NotFoundError(_("No staff account has the id %(id)s.", id=user_id))
         user.password_hash = hash_password(new_password)
+        _end_sessions(session, user.id, keep_token=keep_session)
         audit.record(session, by_user_id, "user.password_reset", user, email=user.email,
                      password="generated" if generated else "typed")
     return user, generated
@@ -234,3 +243,68 @@ def revoke_device(device_id, by_user_id=None):
             device.revoked_at = utcnow()
             audit.record(session, by_user_id, "device.revoke", device, name=device.name)
         return device
+
+
+# --- sessions: a staff login the server knows, so that it can end it -----------------------------
+
+def open_session(user_id):
+    """Record a new login of user `user_id`; return the token its session cookie carries."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    with write_transaction() as session:
+        session.execute(sa.delete(StaffSession).where(StaffSession.created_at < now - SESSION_ROWS_KEPT))
+        session.add(StaffSession(user_id=user_id, token_hash=_hash_token(token), created_at=now))
+    return token
+
+
+def _open(now):
+    lifetime = current_app.permanent_session_lifetime
+    return (StaffSession.ended_at.is_(None), StaffSession.created_at > now - lifetime)
+
+
+def user_for_session(user_id, token):
+    """The active user `user_id` if `token` is one of their open sessions, else None."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return None
+    return db.session.execute(
+        sa.select(User).join(StaffSession, StaffSession.user_id == User.id)
+        .where(User.id == user_id, User.is_active.is_(True),
+               StaffSession.token_hash == _hash_token(token), *_open(utcnow()))
+    ).scalar_one_or_none()
+
+
+def end_session(token):
+    """Log out: the session holding `token` ends (nothing happens for an unknown token)."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return
+    with write_transaction() as session:
+        session.execute(sa.update(StaffSession)
+                        .where(StaffSession.token_hash == _hash_token(token), StaffSession.ended_at.is_(None))
+                        .values(ended_at=utcnow()))
+
+
+def end_sessions(user_id, keep_token=None, by_user_id=None):
+    """End every open session of user `user_id`, except the one holding `keep_token` (the user's
+    own "log out everywhere else"); logged. Returns how many ended. Raises NotFoundError."""
+    with write_transaction() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFoundError(_("No staff account has the id %(id)s.", id=user_id))
+        ended = _end_sessions(session, user_id, keep_token)
+        audit.record(session, by_user_id, "user.sessions_end", user, email=user.email, sessions=ended)
+        return ended
+
+
+def _end_sessions(session, user_id, keep_token=None):
+    kept = [StaffSession.token_hash != _hash_token(keep_token)] if isinstance(keep_token, str) else []
+    return session.execute(
+        sa.update(StaffSession)
+        .where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None), *kept)
+        .values(ended_at=utcnow())
+    ).rowcount
+
+
+def open_sessions(user_id):
+    """How many sessions of user `user_id` are open now."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(StaffSession)
+                             .where(StaffSession.user_id == user_id, *_open(utcnow())))

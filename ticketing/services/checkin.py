@@ -436,12 +436,16 @@ def admitted_since(screening_id, since):
     )
 
 
-def search(screening_id, text, limit=20):
-    """Find tickets of a screening by part of the name, the whole e-mail address, or the start of
-    the code (4 characters or more). What the door is shown of them is up to the caller: the API
-    gives the short code and no e-mail."""
+SEARCH_MIN = 3  # characters of a name: "An" would list half the hall
+SEARCH_RESULTS = 5
+
+
+def search(screening_id, text, limit=SEARCH_RESULTS):
+    """Find tickets of a screening by part of the name (SEARCH_MIN characters or more), the whole
+    e-mail address, or the start of the code (4 characters or more); at most `limit`, by name.
+    What the door is shown of them is up to the caller: the API gives the short code, no e-mail."""
     text = (text or "").strip()
-    if not text or len(text) > 200 or has_hidden_characters(text):
+    if len(text) < SEARCH_MIN or len(text) > 200 or has_hidden_characters(text):
         return []
     folded = text.casefold()
     pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -131,11 +131,10 @@ def _sniff(text):
 
 def read_rows(text):
     """Return (delimiter, columns, ignored headers, [(row number, cells)]) or raise ImportFileError."""
-    delimiter = _sniff(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    try:
-        records = list(reader)
-    except csv.Error as error:
+    try:  # the first line is read twice: to pick the delimiter, then with the rest
+        delimiter = _sniff(text)
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+    except csv.Error as error:  # a field longer than the csv module reads, say
         raise ImportFileError(_("This file is not a readable CSV file (%(error)s).", error=error)) from None
     numbered = [(number, cells) for number, cells in enumerate(records, start=1) if any(c.strip() for c in cells)]
     if not numbered:

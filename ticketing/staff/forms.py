@@ -35,6 +35,12 @@ class DeviceForm(FlaskForm):
     submit = SubmitField(_l("Create a token"))
 
 
+class EndSessionsForm(FlaskForm):
+    """A button that ends sessions: one's own other sessions, or (for an admin) all of someone's."""
+
+    submit = SubmitField(_l("Log out everywhere else"))
+
+
 class RevokeForm(FlaskForm):
     """A button that revokes a device's token."""
 

@@ -5,9 +5,10 @@ from functools import wraps
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import InvalidInputError, NoSeatsError, NotFoundError, ScreeningCancelledError
@@ -15,11 +16,12 @@ from ..extensions import db, login_manager
 from ..formatting import local_datetime
 from ..formerrors import put_errors
 from ..models import Device, Registration, RegistrationSource, Screening, User
-from ..security import limit_door_scans, limit_logins
+from ..extensions import client_network
+from ..security import count, limit_door_scans, login_account_key
 from ..services import accounts, checkin, guests
 from ..urls import local_path
 from . import bp, pwa
-from .forms import DeviceForm, LoginForm, LogoutForm, RevokeForm, ScanForm, WalkinForm
+from .forms import DeviceForm, EndSessionsForm, LoginForm, LogoutForm, RevokeForm, ScanForm, WalkinForm
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # Front-end files from npm (package-lock.json), served by the app itself: never from a CDN.
@@ -42,23 +44,45 @@ def admin_required(view):
     return wrapped
 
 
+SESSION_KEY = "staff_session"  # the session cookie's entry holding the login's token
+
+
 @login_manager.user_loader
 def load_user(user_id):
-    """Return the active staff user of a session, or None (also after a password change)."""
+    """Return the active staff user of a session the server still has open, or None: after a
+    logout, a deactivation, a password change or an admin's "end sessions", a copy of the old
+    cookie opens nothing (accounts.user_for_session)."""
     row_id, _, stamp = str(user_id).partition(".")
-    user = db.session.get(User, int(row_id)) if row_id.isdigit() and len(row_id) < 10 else None
-    if user is None or not user.is_active or not hmac.compare_digest(stamp, user.password_stamp):
+    if not (row_id.isdigit() and len(row_id) < 10):
+        return None
+    user = accounts.user_for_session(int(row_id), session.get(SESSION_KEY))
+    if user is None or not hmac.compare_digest(stamp, user.password_stamp):
         return None
     return user
 
 
+def _start_session(user):
+    """Log `user` in on a fresh session: nothing of the session before (its CSRF token included)
+    carries over, and the server records the login."""
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # Flask-WTF keeps the token made before
+    login_user(user)
+    session[SESSION_KEY] = accounts.open_session(user.id)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limit_logins
 def login():
-    """Log a staff member in."""
+    """Log a staff member in. Every attempt counts against LOGIN_LIMIT (per client address) and
+    LOGIN_ACCOUNT_LIMIT (per e-mail address typed, whether it has an account or not) before the
+    password is checked, so that a burst of tries cannot slip through together; a login that
+    succeeds gives its counts back, so that only failures add up."""
     form = LoginForm()
     error = None
     if request.method == "POST":
+        counted = [("LOGIN_LIMIT", "address:" + client_network()), ("LOGIN_ACCOUNT_LIMIT", login_account_key())]
+        waits = [count(setting, "logins", key) for setting, key in counted]
+        if any(waits):
+            abort(429)
         if not form.validate():
             error = _("This form had expired. Please log in again.")
         else:
@@ -66,7 +90,9 @@ def login():
             if user is None:
                 error = _("The e-mail address or the password is wrong.")
             else:
-                login_user(user)
+                for setting, key in counted:
+                    count(setting, "logins", key, cost=-1)
+                _start_session(user)
                 return redirect(local_path(request.args.get("next"), url_for("staff.home")), 303)
     form.password.data = ""
     return render_template("staff/login.html", form=form, error=error), 422 if error else 200
@@ -76,7 +102,9 @@ def login():
 def logout():
     """Log out (a POST with CSRF)."""
     if LogoutForm().validate():
+        accounts.end_session(session.get(SESSION_KEY))
         logout_user()
+        session.clear()
         flash(_("You are logged out."), "info")
     return redirect(url_for("staff.login"), 303)
 
@@ -91,8 +119,22 @@ def home():
     ]
     counts = checkin.screening_counts([s.id for s in screenings])
     return render_template(
-        "staff/home.html", screenings=screenings, counts=counts, logout_form=LogoutForm(), user=current_user
+        "staff/home.html", screenings=screenings, counts=counts, logout_form=LogoutForm(), user=current_user,
+        other_sessions=accounts.open_sessions(current_user.id) - 1, end_sessions_form=EndSessionsForm(),
     )
+
+
+@bp.post("/sessions/end-others")
+@login_required
+def end_other_sessions():
+    """Log out everywhere else: every other open session of this account ends (a phone left
+    logged in at the door, a lost one)."""
+    if EndSessionsForm().validate():
+        ended = accounts.end_sessions(current_user.id, keep_token=session.get(SESSION_KEY), by_user_id=current_user.id)
+        flash(ngettext("%(num)d other session ended.", "%(num)d other sessions ended.", ended), "success")
+    else:
+        flash(_("This form had expired. Please try again."), "error")
+    return redirect(url_for("staff.home"), 303)
 
 
 @bp.route("/door/<int(max=2147483647):screening_id>", methods=["GET", "POST"])

@@ -1,5 +1,6 @@
 """The JSON API: the contract's endpoints, authentication, errors, and the OpenAPI document."""
 import re
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -9,6 +10,7 @@ from pages import hidden
 from ticketing.extensions import db
 from ticketing.models import CheckIn, Registration
 from ticketing.services.accounts import create_device, create_user, revoke_device
+from ticketing.services.inputs import has_hidden_characters
 
 
 @pytest.fixture
@@ -96,6 +98,13 @@ def test_registration_outcomes(api, make_screening):
     ({"name": "A\u0000", "email": "a@example.org", "seats": 99}, {"name", "seats"}),
     ({"name": "Ana", "email": "a@example.org", "seats": True}, {"seats"}),
     ({"name": "Ana", "email": "a@example.org", "seats": 1.5}, {"seats"}),
+    # JSON says what it means: the form's "2" and a null for "left out" are not whole numbers here
+    ({"name": "Ana", "email": "a@example.org", "seats": "2"}, {"seats"}),
+    ({"name": "Ana", "email": "a@example.org", "seats": None}, {"seats"}),
+    ({"name": "Ana", "email": "a@example.org", "seats": 1e999}, {"seats"}),
+    ({"name": None, "email": "a@example.org"}, {"name"}),
+    # at most 200 characters as sent, though the spaces would be made single
+    ({"name": "A" + " " * 250 + "B", "email": "a@example.org"}, {"name"}),
 ])
 def test_registration_bad_input_names_the_fields_and_writes_nothing(api, make_screening, payload, fields):
     sid = make_screening(max_seats=4)
@@ -156,12 +165,53 @@ def test_checkin_verdicts(api, make_screening):
     ({"code": "ABC", "screening": 10**20}, {"screening"}),
     ({"code": "ABC", "screening": 1, "seats": 0}, {"seats"}),
     ({"code": "ABC", "screening": 1, "seats": "2"}, {"seats"}),
+    ({"code": "ABC", "screening": 1, "seats": None}, {"seats"}),
+    ({"code": "ABC", "screening": 1, "scan_id": None}, {"scan_id"}),
+    ({"code": "ABC", "screening": 1, "offline": None}, {"offline", "scanned_at"}),
+    ({"code": "ABC", "screening": 1, "scanned_at": None, "offline": {"result": "not_valid", "reason": "", "seats": 0}},
+     {"offline", "scanned_at"}),
 ])
 def test_checkin_bad_input(api, make_screening, payload, fields):
     make_screening()
     response = api("POST", "/checkins", payload)
     assert response.status_code == 422 and set(response.get_json()["error"]["fields"]) == fields
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 0
+
+
+def test_a_number_without_a_fraction_is_a_whole_number(api, make_screening):
+    """JSON Schema's integer: 2.0 seats are 2 (Schemathesis sent 67.0, which the document allows)."""
+    sid = make_screening(max_seats=4)
+    booked = api("POST", f"/screenings/{sid}/registrations", {"name": "Ana", "email": "a@example.org", "seats": 2.0})
+    assert booked.status_code == 201 and booked.get_json()["registration"]["seats"] == 2
+    code = booked.get_json()["registration"]["ticket_code"]
+    verdict = api("POST", "/checkins", raw=f'{{"code": "{code}", "screening": {sid}.0, "seats": 1e0}}',
+                  content_type="application/json").get_json()
+    assert (verdict["result"], verdict["admitted_now"]) == ("admitted", 1)
+
+
+def test_a_scan_id_of_another_scan_is_a_conflict_not_bad_input(api, make_screening):
+    """The request is well formed; what it names is taken: 409, and nothing recorded."""
+    sid = make_screening()
+    first = api("POST", f"/screenings/{sid}/registrations", {"name": "Ana", "email": "a@example.org"}).get_json()
+    second = api("POST", f"/screenings/{sid}/registrations", {"name": "Bo", "email": "b@example.org"}).get_json()
+    assert api("POST", "/checkins", {"code": first["registration"]["ticket_code"], "screening": sid,
+                                     "scan_id": "phone-a-0001"}).status_code == 200
+    taken = api("POST", "/checkins", {"code": second["registration"]["ticket_code"], "screening": sid,
+                                      "scan_id": "phone-a-0001"})
+    assert taken.status_code == 409 and taken.get_json()["error"]["kind"] == "scan_id_taken"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 1
+
+
+def test_the_document_refuses_a_name_exactly_as_the_server_does(spec):
+    """The name's pattern is read off the server's own rule: for every code point, a name holding
+    it matches the pattern when, and only when, the server takes it."""
+    name = spec["components"]["schemas"]["RegistrationRequest"]["properties"]["name"]
+    [pattern] = [part["pattern"] for part in name["allOf"] if part["pattern"] != r"\S"]
+    allowed = re.compile(pattern.replace("$", r"\Z"))  # ECMA 262's $ ends the text; Python's allows a last \n
+    wrong = [point for point in range(sys.maxunicode + 1)
+             if bool(allowed.match("A" + chr(point))) == has_hidden_characters(chr(point))]
+    assert wrong == []
+    assert spec["components"]["schemas"]["RegistrationRequest"]["properties"]["seats"]["maximum"] == 100
 
 
 def test_checkin_unknown_screening(api):

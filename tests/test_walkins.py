@@ -92,7 +92,7 @@ def test_seats_held_for_guests_are_not_given_to_walkins(app, door, make_screenin
     assert walk_in(door, sid, seats=1).get_json()["error"]["kind"] == "no_seats"
 
 
-@pytest.mark.parametrize("seats", [0, -1, 101, 1.5, True, "abc", "٣", "1" * 50, [2], {"n": 2}])
+@pytest.mark.parametrize("seats", [0, -1, 101, 1.5, True, "abc", "٣", "1" * 50, [2], {"n": 2}, "2", None])
 def test_bad_seat_counts_are_422_with_nothing_written(app, door, make_screening, seats):
     sid = make_screening()
     response = walk_in(door, sid, seats=seats)
@@ -101,7 +101,7 @@ def test_bad_seat_counts_are_422_with_nothing_written(app, door, make_screening,
     assert walkins(app) == [] and screening_row(app, sid)["taken"] == 0
 
 
-@pytest.mark.parametrize("name", ["x" * 500, "nul\x00name", "bidi \u202e name", 5, ["<b>x</b>"]])
+@pytest.mark.parametrize("name", ["x" * 500, "nul\x00name", "bidi \u202e name", 5, ["<b>x</b>"], None])
 def test_bad_names_are_422_with_nothing_written(app, door, make_screening, name):
     sid = make_screening()
     response = walk_in(door, sid, name=name)

@@ -105,3 +105,11 @@ class SelfDeactivationError(TicketingError):
     code = "self_deactivation"
     message = _l("You cannot deactivate your own account: ask another admin to do it.")
     field = "is_active"
+
+
+class ScanIdTakenError(TicketingError):
+    """A device sent a scan id it had used for another code or screening: nothing is recorded."""
+
+    code = "scan_id_taken"
+    message = _l("This scan id was already used for another scan.")
+    field = "scan_id"

@@ -1,6 +1,7 @@
 """API views: parse JSON, call one service, answer JSON."""
 import json
 import re
+from decimal import Decimal
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -22,14 +23,38 @@ DEVICE_CLOCK_TOLERANCE = timedelta(days=7)  # an offline spell lasts hours; more
 
 
 def _json_body():
-    """Return the request's JSON object, or raise InvalidInputError."""
+    """Return the request's JSON object, or raise InvalidInputError. A number without a fraction
+    is a whole number, as JSON Schema has it (2.0 seats are 2)."""
     try:
-        body = json.loads(request.get_data(cache=True) or b"null")
+        body = json.loads(request.get_data(cache=True) or b"null", parse_float=_json_number)
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         body = None
     if not request.is_json or not isinstance(body, dict):
         raise InvalidInputError({"body": _("Send a JSON object, with Content-Type: application/json.")})
     return body
+
+
+def _json_number(text):
+    """A JSON number written with a fraction or an exponent: an int if it is whole and of a
+    reasonable size (no 1e999999 turned into a million digits), else a float."""
+    number = Decimal(text)
+    if number == number.to_integral_value() and number.adjusted() < 19:
+        return int(number)
+    return float(text)
+
+
+def _wrong_types(body, text=(), whole=()):
+    """A message for each field named whose JSON value is of the wrong type: the services also
+    read the form's strings ("2" seats) and take null for left out, but JSON says which it means.
+    Fields left out are the services' to judge."""
+    fields = {}
+    for field in text:
+        if field in body and not isinstance(body[field], str):
+            fields[field] = _("Send %(field)s as text.", field=field)
+    for field in whole:
+        if field in body and (isinstance(body[field], bool) or not isinstance(body[field], int)):
+            fields[field] = _("Send %(field)s as a whole number.", field=field)
+    return fields
 
 
 def _door_screening(screening_id):
@@ -97,6 +122,8 @@ def register(screening_id):
     if g.api_user is not None and not g.api_user.is_admin:
         return api_error(403, "forbidden", _("Door staff check tickets in; registering is for organisers."))
     body = _json_body()
+    if wrong := _wrong_types(body, text=("name", "email"), whole=("seats",)):
+        raise InvalidInputError(wrong)
     result = booking.book(screening_id, body.get("name"), body.get("email"), body.get("seats"))
     if result.outcome == "repeat":
         return api_error(409, "already_registered", _(
@@ -124,7 +151,7 @@ def register(screening_id):
 def check_in():
     """Scan a ticket at a screening's door (or record a scan a device decided offline)."""
     body = _json_body()
-    fields = {}
+    fields = _wrong_types(body, whole=("seats",))
     code, screening_id, seats = body.get("code"), body.get("screening"), body.get("seats")
     if not isinstance(code, str) or not code.strip():
         fields["code"] = _("Send the scanned or typed ticket code as a string.")
@@ -155,15 +182,16 @@ def check_in():
 
 
 def _scan_fields(body, fields):
-    """The optional fields of a scan a device sends: its own id, its time, what it decided offline."""
+    """The optional fields of a scan a device sends: its own id, its time, what it decided offline
+    (left out, each is None; sent as null, it is wrong)."""
     scan_id, scanned_at, offline = body.get("scan_id"), body.get("scanned_at"), body.get("offline")
-    if scan_id is not None and not (isinstance(scan_id, str) and SCAN_ID.fullmatch(scan_id)):
+    if "scan_id" in body and not (isinstance(scan_id, str) and SCAN_ID.fullmatch(scan_id)):
         fields["scan_id"] = _("Send the scan's id as 8 to 64 letters, digits, - or _.")
-    if scanned_at is not None:
+    if "scanned_at" in body:
         scanned_at = _aware_time(scanned_at)
         if scanned_at is None:
             fields["scanned_at"] = _("Send the time of the scan as ISO 8601 with its offset, e.g. 2026-11-28T19:05:00Z.")
-    if offline is not None:
+    if "offline" in body:
         decided = offline if isinstance(offline, dict) else {}
         try:  # Offline checks the decision and words the field's message
             offline = checkin.Offline(decided.get("result"), decided.get("reason"), decided.get("seats"))
@@ -205,6 +233,8 @@ def walk_in(screening_id):
     """Seat and admit someone without a booking, on a free seat (door staff, admins, devices)."""
     _door_screening(screening_id)
     body = _json_body()
+    if wrong := _wrong_types(body, text=("name",), whole=("seats",)):
+        raise InvalidInputError(wrong)
     registration = guests.add_walkin(
         screening_id, body.get("name", ""), body.get("seats", 1),
         user_id=g.api_user.id if g.api_user else None,

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..database import write_transaction
-from ..errors import InvalidInputError, NotFoundError, UndoRefusedError
+from ..errors import InvalidInputError, NotFoundError, ScanIdTakenError, UndoRefusedError
 from ..extensions import db
 from ..models import CheckIn, Device, Registration, Screening, Ticket, User, utcnow
 from . import tickets
@@ -57,6 +57,8 @@ _ADMIT = (
         last_admitted_at=sa.bindparam("now"),
     )
 )
+
+SEATS_MAX = 1000  # people one scan may admit: more than any ticket holds, less than a typo's millions
 
 MESSAGES = {
     (ADMITTED, ""): _l("Admitted."),
@@ -98,7 +100,7 @@ class Offline:
     seats: int
 
     def __post_init__(self):
-        seats_ok = isinstance(self.seats, int) and not isinstance(self.seats, bool) and 0 <= self.seats <= 1000
+        seats_ok = isinstance(self.seats, int) and not isinstance(self.seats, bool) and 0 <= self.seats <= SEATS_MAX
         pair_ok = isinstance(self.result, str) and isinstance(self.reason, str) and (self.result, self.reason) in MESSAGES
         if not pair_ok or not seats_ok or (self.seats > 0) != (self.result == ADMITTED):
             raise InvalidInputError({"offline": _(
@@ -118,10 +120,10 @@ def check_in(code, screening_id, seats=None, user_id=None, device_id=None, scann
     same screening only, and changes nothing recorded; if that first arrival was judged online
     and this one says the device let more people in meanwhile, the scan is flagged as a
     conflict (`_settle`). A `scanned_at` ahead of the server's clock counts as now.
-    Raises InvalidInputError for a seat count that is not a positive whole number or a scan id
-    used for another scan, NotFoundError for an unknown screening.
+    Raises InvalidInputError for a seat count that is not a whole number from 1 to SEATS_MAX,
+    ScanIdTakenError for a scan id used for another scan, NotFoundError for an unknown screening.
     """
-    if seats is not None and (isinstance(seats, bool) or not isinstance(seats, int) or not 1 <= seats <= 1000):
+    if seats is not None and (isinstance(seats, bool) or not isinstance(seats, int) or not 1 <= seats <= SEATS_MAX):
         raise InvalidInputError({"seats": _("Seats must be a whole number from 1.")})
     now = utcnow()
     scanned_at = min(scanned_at or now, now)  # a device's clock ahead of ours: not in the future
@@ -160,7 +162,7 @@ def _settle(connection, recorded, code, screening_id, offline):
     server admitted. The scan then says how many the device let in and is flagged, once.
     """
     if recorded.screening_id != screening_id or recorded.scanned_code != _printable(code):
-        raise InvalidInputError({"scan_id": _("This scan id was already used for another scan.")})
+        raise ScanIdTakenError()
     if offline is not None and recorded.offline_seats is None and offline.seats > recorded.seats:
         connection.execute(sa.update(CheckIn.__table__)
                            .where(_C.id == recorded.id, _C.offline_seats.is_(None))

@@ -1,6 +1,8 @@
 """What a person may type: one set of rules for the form, the API and the command line (R9)."""
 import re
+import sys
 import unicodedata
+from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -23,6 +25,25 @@ def has_hidden_characters(text):
     )
 
 
+@cache
+def hidden_characters_pattern():
+    """A regular expression (JSON Schema's dialect, and Python's) matching a text free of the
+    characters `has_hidden_characters` refuses: the same rule, for the API's document."""
+    ranges, start = [], None
+    for point in range(sys.maxunicode + 2):
+        refused = point <= sys.maxunicode and has_hidden_characters(chr(point))
+        if refused and start is None:
+            start = point
+        elif not refused and start is not None:
+            ranges.append((start, point - 1))
+            start = None
+
+    def char(point):  # surrogates cannot stand as themselves in a document; others can
+        return f"\\u{point:04X}" if point <= 0xFFFF else chr(point)
+
+    return "^[^" + "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges) + "]*$"
+
+
 def clean_name(raw):
     """Return the name tidied (NFC, single spaces), or raise ValueError with a message."""
     if raw is not None and not isinstance(raw, str):
@@ -30,6 +51,8 @@ def clean_name(raw):
     if raw is None or not raw.strip():
         raise ValueError(_("Please enter your name."))
     text = raw
+    if len(text) > NAME_MAX:  # as sent; the tidied name is measured again below
+        raise ValueError(_("Please shorten your name to at most %(n)d characters.", n=NAME_MAX))
     if has_hidden_characters(text):
         raise ValueError(
             _("Your name contains control or invisible characters. Please type it again.")

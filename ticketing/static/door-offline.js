@@ -7,8 +7,11 @@
 //   queue    scans decided here, oldest first, until the server has answered each one;
 //   notices  what the server said about a scan that the volunteer must know: a conflict, or a
 //            scan it refused for good (nothing disappears silently).
+// An ES module (loaded with type="module"): the rule itself is door-rule.js, pure and tested
+// under node; this module keeps it on the device and talks to the server.
+import { admit, decide as decideFrom, mergeCopy } from "./door-rule.js";
+
 window.DoorOffline = (() => {
-  "use strict";
   const DB_NAME = "ticketing-door";
   const POST_TIMEOUT_MS = 1500; // a scan not answered by then is decided on the device
   const SYNC_TIMEOUT_MS = 10000;
@@ -150,23 +153,7 @@ window.DoorOffline = (() => {
         const data = answer.data;
         await transaction(["copies", "queue"], "readwrite", async ({ copies, queue }) => {
           const old = await ask(copies.get(screening));
-          const tickets = {};
-          for (const ticket of data.tickets) {
-            const before = old && old.tickets[ticket.hash];
-            if (before && before.noted_at && Date.parse(before.noted_at) > Date.parse(data.taken_at)) {
-              tickets[ticket.hash] = { ...ticket, admitted: Math.max(ticket.admitted, before.admitted), noted_at: before.noted_at, local_at: before.local_at };
-            } else {
-              tickets[ticket.hash] = ticket;
-            }
-          }
-          for (const scan of await ask(queue.getAll())) {
-            const ticket = scan.screening === screening && scan.offline.result === "admitted" && tickets[scan.hash];
-            if (ticket) {
-              ticket.admitted = Math.min(ticket.seats, ticket.admitted + scan.offline.seats);
-              ticket.local_at = scan.scanned_at;
-            }
-          }
-          copies.put({ ...data, screening, tickets });
+          copies.put(mergeCopy(data, old, await ask(queue.getAll()), screening));
         });
         takenAt = data.taken_at;
         changed();
@@ -179,27 +166,10 @@ window.DoorOffline = (() => {
       return kept;
     }
 
-    // Decide a scan from the copy, as the server would; null without a copy.
+    // Decide a scan from the copy, as the server would (door-rule.js); null without a copy.
     async function decide(scan, words) {
       const kept = scan.hash && await copy();
-      if (!kept) return null;
-      const verdict = (result, reason, extra) => ({ result, reason, admitted_now: 0, earlier: [], local: true, ticket: null, taken_at: kept.taken_at, ...extra });
-      const ticket = kept.tickets[scan.hash];
-      if (!ticket) {
-        const other = kept.other_tickets[scan.hash];
-        const shown = other && kept.other_screenings[String(other)];
-        return shown ? verdict("not_valid", "other_screening", { other: { ...shown, id: Number(other) } }) : verdict("not_valid", "unknown_code");
-      }
-      const details = { ticket: { name: ticket.name, seats: ticket.seats, admitted: ticket.admitted } };
-      if (ticket.status !== "confirmed") return verdict("not_valid", ticket.status, details);
-      if (kept.is_cancelled) return verdict("not_valid", "screening_cancelled", details);
-      const remaining = ticket.seats - ticket.admitted;
-      const wanted = scan.seats || remaining;
-      if (remaining > 0 && wanted <= remaining) {
-        return verdict("admitted", "", { admitted_now: wanted, ticket: { ...details.ticket, admitted: ticket.admitted + wanted } });
-      }
-      const earlier = ticket.local_at ? [{ at: ticket.local_at, staff: words.thisDevice }] : [];
-      return verdict("already_checked_in", remaining ? "fewer_seats_left" : "all_in", { ...details, earlier });
+      return kept ? decideFrom(kept, scan, words.thisDevice) : null;
     }
 
     // Keep a scan decided here: in the queue, and its admission in the copy, in one transaction,
@@ -212,8 +182,7 @@ window.DoorOffline = (() => {
         const kept = await ask(copies.get(screening));
         const ticket = kept && kept.tickets[scan.hash];
         if (ticket && verdict.admitted_now) {
-          ticket.admitted = Math.min(ticket.seats, ticket.admitted + verdict.admitted_now);
-          ticket.local_at = scan.scanned_at;
+          kept.tickets[scan.hash] = admit(ticket, verdict.admitted_now, scan.scanned_at);
           copies.put(kept);
         }
       });

@@ -60,17 +60,27 @@ _ADMIT = (
 
 SEATS_MAX = 1000  # people one scan may admit: more than any ticket holds, less than a typo's millions
 
+# The door's words, once: the verdict's title for each result, and the message for each result and
+# reason (the API's `message`, the door page with and without JavaScript, the attendee list).
+TITLES = {ADMITTED: _l("Admitted"), ALREADY: _l("Already checked in"), NOT_VALID: _l("Not valid here")}
 MESSAGES = {
     (ADMITTED, ""): _l("Admitted."),
-    (ALREADY, "all_in"): _l("Already checked in: everyone on this ticket is in."),
-    (ALREADY, "fewer_seats_left"): _l("Fewer people are left on this ticket than asked for."),
+    (ALREADY, "all_in"): _l("Everyone on this ticket is in."),
+    (ALREADY, "fewer_seats_left"): _l("Fewer people are left on this ticket."),
     (NOT_VALID, "unknown_code"): _l("Not a ticket of this festival."),
     (NOT_VALID, "other_screening"): _l("This ticket is for another screening."),
     (NOT_VALID, "cancelled"): _l("This registration was cancelled."),
     (NOT_VALID, "released"): _l("Not claimed in time: the seat went to someone else."),
-    (NOT_VALID, "waitlisted"): _l("This registration is on the waiting list, without a seat."),
+    (NOT_VALID, "waitlisted"): _l("This registration is on the waiting list."),
     (NOT_VALID, "screening_cancelled"): _l("This screening is cancelled."),
 }
+
+
+def door_words():
+    """The door's words in the current language, for the page: (titles by result, messages by
+    reason; a reason belongs to one result)."""
+    return ({result: str(title) for result, title in TITLES.items()},
+            {reason: str(message) for (_result, reason), message in MESSAGES.items()})
 
 
 

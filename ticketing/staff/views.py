@@ -176,10 +176,11 @@ def _shown_walkin(shown):
 def _door_page(shown, status=200, form=None, walkin_form=None, **values):
     """Render the door page of `shown` with its counts; `values` go to the template."""
     confirmed, waiting, inside, free = checkin.screening_counts([shown.id])[shown.id]
+    titles, reasons = checkin.door_words()
     return render_template(
         "staff/door.html", screening=shown, form=form or ScanForm(formdata=None),
         walkin_form=walkin_form or WalkinForm(formdata=None),
-        confirmed=confirmed, inside=inside, waiting=waiting, free=max(free, 0), messages=checkin.MESSAGES,
+        confirmed=confirmed, inside=inside, waiting=waiting, free=max(free, 0), titles=titles, reasons=reasons,
         release_at=guests.release_time(shown),
         screening_times={str(s.id): local_datetime(s.starts_at, shown.event.tz) for s in shown.event.screenings},
         **{"verdict": None, "error": None, "walkin": None, **values},

@@ -105,7 +105,7 @@
   function show(result, code) {
     verdict.dataset.state = result.result;
     verdict.dataset.offline = String(Boolean(result.local));
-    verdict.replaceChildren(line("verdict-title", text[result.result]));
+    verdict.replaceChildren(line("verdict-title", text.titles[result.result]));
     actions.replaceChildren();
     const ticket = result.ticket;
     if (ticket) {
@@ -121,8 +121,10 @@
       // A code the phone's copy does not know may have been booked since the copy was taken.
       const reason = result.local && result.reason === "unknown_code" && text.not_in_copy ? fill(text.not_in_copy, { time: clock(result.taken_at) })
         : text.reasons[result.reason] || result.message;
-      const other = (ticket && ticket.screening) || result.other;
-      verdict.append(line("verdict-detail", fill(reason, other ? { title: other.title, time: day(other) } : {})));
+      verdict.append(line("verdict-detail", reason));
+      // The other screening's title and day, as the page without JavaScript shows them.
+      const other = result.reason === "other_screening" && ((ticket && ticket.screening) || result.other);
+      if (other) verdict.append(line("verdict-detail", `${other.title}, ${day(other)}`));
     }
     if (result.local) verdict.append(line("verdict-offline", text.decided_here));
     if (result.result === "admitted" && result.local) {

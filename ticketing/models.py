@@ -53,6 +53,86 @@ class RegistrationStatus(str, enum.Enum):
     CANCELLED = "cancelled"
 
 
+class ScanResult(str, enum.Enum):
+    """What a scan at the door gave (an undo is logged as a scan of its own)."""
+
+    ADMITTED = "admitted"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    NOT_VALID = "not_valid"
+    UNDONE = "undone"
+
+
+class ScanReason(str, enum.Enum):
+    """Why, with the result: the door's reasons (services/checkin.py, MESSAGES), a walk-in seated
+    and admitted at the door, and an undo."""
+
+    NONE = ""
+    ALL_IN = "all_in"
+    FEWER_SEATS_LEFT = "fewer_seats_left"
+    UNKNOWN_CODE = "unknown_code"
+    OTHER_SCREENING = "other_screening"
+    CANCELLED = "cancelled"
+    RELEASED = "released"
+    WAITLISTED = "waitlisted"
+    SCREENING_CANCELLED = "screening_cancelled"
+    WALKIN = "walkin"
+    UNDO = "undo"
+
+
+class MessageKind(str, enum.Enum):
+    """What a message in the outbox tells the attendee."""
+
+    CONFIRMATION = "confirmation"
+    REPEAT_SIGNUP = "repeat_signup"
+    WAITLISTED = "waitlisted"
+    PROMOTED = "promoted"
+    CANCELLED = "cancelled"
+    RELEASED = "released"
+    MOVED = "moved"
+    SCREENING_CANCELLED = "screening_cancelled"
+    ANNOUNCEMENT = "announcement"  # an organizer's message (services/announcements.py)
+
+
+class AuditAction(str, enum.Enum):
+    """A staff action the audit log records (services/audit.py)."""
+
+    DEVICE_CREATE = "device.create"
+    DEVICE_REVOKE = "device.revoke"
+    EVENT_CREATE = "event.create"
+    EVENT_PUBLISH = "event.publish"
+    EVENT_UNPUBLISH = "event.unpublish"
+    EVENT_UPDATE = "event.update"
+    GUESTS_ADD = "guests.add"
+    OUTBOX_RETRY = "outbox.retry"
+    OUTBOX_RETRY_FAILED = "outbox.retry_failed"
+    PERSON_ERASE = "person.erase"
+    PERSON_EXPORT = "person.export"
+    PRIVACY_PURGE = "privacy.purge"
+    REGISTRATION_CANCEL = "registration.cancel"
+    REGISTRATION_MOVE = "registration.move"
+    REGISTRATION_RESEND = "registration.resend"
+    SCREENING_ANNOUNCE = "screening.announce"
+    SCREENING_CANCEL = "screening.cancel"
+    SCREENING_CREATE = "screening.create"
+    SCREENING_POSTER = "screening.poster"
+    SCREENING_POSTER_REMOVE = "screening.poster_remove"
+    SCREENING_PUBLISH = "screening.publish"
+    SCREENING_RELEASE = "screening.release"
+    SCREENING_UNPUBLISH = "screening.unpublish"
+    SCREENING_UPDATE = "screening.update"
+    USER_CREATE = "user.create"
+    USER_PASSWORD_RESET = "user.password_reset"
+    USER_SESSIONS_END = "user.sessions_end"
+    USER_UPDATE = "user.update"
+
+
+def one_of(column, vocabulary, name):
+    """A CHECK constraint keeping `column` to the values of the enum `vocabulary`: the database
+    refuses a word the code does not know, whatever writes it."""
+    values = ", ".join(f"'{member.value}'" for member in vocabulary)
+    return sa.CheckConstraint(f"{column} IN ({values})", name=name)
+
+
 
 
 class Event(db.Model):
@@ -315,6 +395,8 @@ class CheckIn(db.Model):
     __table_args__ = (
         sa.CheckConstraint("seats >= 0", name="seats_not_negative"),
         sa.CheckConstraint("offline_seats >= 0", name="offline_seats_not_negative"),
+        one_of("result", ScanResult, "result_known"),
+        one_of("reason", ScanReason, "reason_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -350,7 +432,10 @@ class AuditEntry(db.Model):
 
     __tablename__ = "audit_log"
     # A registration's page reads the entries about it.
-    __table_args__ = (sa.Index("ix_audit_log_subject", "subject_type", "subject_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_log_subject", "subject_type", "subject_id"),
+        one_of("action", AuditAction, "action_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
@@ -390,6 +475,7 @@ class OutboxMessage(db.Model):
     """
 
     __tablename__ = "outbox"
+    __table_args__ = (one_of("kind", MessageKind, "kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(32))

@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import AuditEntry, User, utcnow
+from ..models import AuditAction, AuditEntry, User, utcnow
 
 _INSERT = AuditEntry.__table__.insert()
 
@@ -12,8 +12,10 @@ def record(session, user_id, action, subject=None, **details):
 
     Runs in the caller's transaction, so that the entry exists exactly when the change does.
     `subject` is a model instance or None; `details` must be JSON-serialisable (ids, counts,
-    the names of changed fields and their new values).
+    the names of changed fields and their new values). Raises ValueError for an action that is
+    not an AuditAction (the database would refuse it too).
     """
+    action = AuditAction(action).value
     session.connection().execute(
         _INSERT,
         {"user_id": user_id, "action": action,

@@ -24,11 +24,12 @@ from flask_babel import lazy_gettext as _l
 from ..database import write_transaction
 from ..errors import InvalidInputError, NotFoundError, ScanIdTakenError, UndoRefusedError
 from ..extensions import db
-from ..models import CheckIn, Device, Registration, Screening, Ticket, User, utcnow
+from ..models import CheckIn, Device, Registration, ScanResult, Screening, Ticket, User, utcnow
 from . import tickets
 from .inputs import clean_email, has_hidden_characters
 
-ADMITTED, ALREADY, NOT_VALID, UNDONE = "admitted", "already_checked_in", "not_valid", "undone"
+ADMITTED, ALREADY, NOT_VALID, UNDONE = (result.value for result in (
+    ScanResult.ADMITTED, ScanResult.ALREADY_CHECKED_IN, ScanResult.NOT_VALID, ScanResult.UNDONE))
 _T, _R, _S, _C = Ticket.__table__.c, Registration.__table__.c, Screening.__table__.c, CheckIn.__table__.c
 
 _TICKET_ROW = (

@@ -1,16 +1,15 @@
 """Messages to attendees, recorded in the outbox in the caller's transaction."""
 import sqlalchemy as sa
 
-from ..models import OutboxMessage, Registration, UTCDateTime, utcnow
+from ..models import MessageKind, OutboxMessage, Registration, UTCDateTime, utcnow
 
 _CHUNK = 5000  # ids per statement: SQLite allows 32,766 bound values
 
 _INSERT = OutboxMessage.__table__.insert()
 
-KINDS = ("confirmation", "repeat_signup", "waitlisted", "promoted", "cancelled", "released",
-         "moved", "screening_cancelled")
 # An organizer's message: written by services.announcements, with the announcement it carries.
-ANNOUNCEMENT = "announcement"
+ANNOUNCEMENT = MessageKind.ANNOUNCEMENT.value
+KINDS = tuple(kind.value for kind in MessageKind if kind is not MessageKind.ANNOUNCEMENT)
 
 
 def notify(session, registration, kind, now=None):

@@ -64,3 +64,15 @@ def test_the_screening_form_is_accessible_on_a_phone(live, page):
     page.get_by_role("button", name="Save the screening").click()  # empty: errors by the fields
     expect(page.get_by_text("The title is required.")).to_be_visible()
     assert_accessible_on_a_phone(page, "screening form with errors")
+
+
+def test_a_staff_account_page_fits_a_phone_in_kazakh(live, page):
+    """Kazakh's long button labels ("End all sessions of this account") once pushed the page
+    sideways: a button's label wraps between words."""
+    app, base = live
+    log_in_as_organizer(app, page, base)
+    with app.app_context():
+        door_id = create_user("door@example.org", "door", PASSWORD)[0].id
+    page.goto(f"{base}/language/kk?next=/admin/users/{door_id}")
+    expect(page.get_by_role("heading", name="Сеанстар")).to_be_visible()
+    assert_accessible_on_a_phone(page, "a staff account's page, in Kazakh")

@@ -70,7 +70,13 @@ def test_a_refused_walkin_says_why(door_page):
     page.get_by_role("button", name="Admit a walk-in").click()
     page.locator('#verdict[data-state="not_valid"]').wait_for(timeout=10_000)
     assert "Walk-in not added" in page.locator("#verdict").inner_text()
-    assert "whole number" in page.locator("#walkin-state").inner_text()
+    assert "whole number from 1 to 100" in page.locator("#walkin-state").inner_text()
+    page.reload()
+    with page.expect_response("**/walkins") as answer:  # a number: the server's rule answers
+        page.get_by_label("Seats").fill("150")
+        page.get_by_role("button", name="Admit a walk-in").click()
+    assert answer.value.status == 422
+    expect(page.locator("#walkin-state")).to_have_text("Seats must be a whole number from 1 to 100.")
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Registration).where(Registration.source == "walkin")) == 0
 

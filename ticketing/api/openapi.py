@@ -40,15 +40,15 @@ _ID_PARAM = lambda name: {"name": name, "in": "path", "required": True, "schema"
 _NOT_BLANK = {"pattern": r"\S"}
 
 
-def _name(required):
+def _name(required, note=""):
     """A person's name as the server checks it (services/inputs.py, clean_name)."""
+    free_of_hidden = {"pattern": hidden_characters_pattern()}
     return {
         "type": "string", "maxLength": NAME_MAX, **({"minLength": 1} if required else {}),
-        "allOf": [_NOT_BLANK, {"pattern": hidden_characters_pattern()}] if required
-        else [{"pattern": hidden_characters_pattern()}],
-        "description": f"At most {NAME_MAX} characters, and as many after the server tidies it (spaces "
-                       "made single, Unicode NFC); no control, private-use, unassigned or invisible "
-                       "direction-changing characters (the pattern lists them).",
+        "allOf": [_NOT_BLANK, free_of_hidden] if required else [free_of_hidden],
+        "description": f"{note}At most {NAME_MAX} characters, and as many after the server tidies it "
+                       "(spaces made single, Unicode NFC); no control, private-use, unassigned or "
+                       "invisible direction-changing characters (the pattern lists them).",
     }
 
 
@@ -256,8 +256,7 @@ def schemas():
         "WalkInRequest": {
             "type": "object",
             "properties": {
-                "name": {**_name(required=False), "description": "Optional; \"Walk-in\" if empty or only spaces. "
-                                                                 + _name(required=False)["description"]},
+                "name": _name(required=False, note="Optional; \"Walk-in\" if empty or only spaces. "),
                 "seats": {"type": "integer", "minimum": 1, "maximum": GUEST_SEATS_MAX, "default": 1},
             },
         },

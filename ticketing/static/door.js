@@ -370,9 +370,14 @@
     event.preventDefault();
     const name = document.getElementById("walkin-name");
     const seats = document.getElementById("walkin-seats");
+    const typed = seats.value.trim() || "1";
+    if (!/^[0-9]{1,3}$/.test(typed)) { // the API takes a number; the form's rule, said here
+      walkinRefused(text.seats_whole);
+      return;
+    }
     walkinButton.disabled = true;
     try {
-      const result = await api("POST", `/screenings/${screening}/walkins`, { name: name.value.trim(), seats: seats.value.trim() || "1" });
+      const result = await api("POST", `/screenings/${screening}/walkins`, { name: name.value.trim(), seats: Number(typed) });
       setOnline(true);
       const n = result.registration.seats;
       verdict.dataset.state = "admitted";

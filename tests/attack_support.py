@@ -295,8 +295,9 @@ def check_answer(response, path):
 # The rules of stored data
 
 # Direction controls that disguise text; with control characters, surrogates, private use and
-# unassigned code points they are never stored (line breaks and tabs only in long texts).
+# noncharacters they are never stored (line breaks and tabs only in long texts).
 _BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
+_NONCHARACTERS = set(range(0xFDD0, 0xFDF0)) | {plane + last for plane in range(0, 0x110000, 0x10000) for last in (0xFFFE, 0xFFFF)}
 
 
 def garbage(text, multiline=False, replacement_ok=False):
@@ -306,7 +307,7 @@ def garbage(text, multiline=False, replacement_ok=False):
             continue
         if ch == "\ufffd" and replacement_ok:
             continue
-        if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") or ord(ch) in _BIDI or ch == "\ufffd":
+        if unicodedata.category(ch) in ("Cc", "Cs", "Co") or ord(ch) in _BIDI | _NONCHARACTERS or ch == "\ufffd":
             return ch
     return None
 

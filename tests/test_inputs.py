@@ -9,12 +9,15 @@ from ticketing.services.inputs import clean_email, clean_name, clean_seats
     ("Ана\u0301", "Ана\u0301"),  # already NFC: a combining accent on Cyrillic has no precomposed form
     ("Zoe\u0301", "Zoé"),
     ("Baqyt Qushağynda", "Baqyt Qushağynda"),
+    # U+31350, a CJK ideograph of Unicode 15.0, which this Python's tables (14.0) do not know yet
+    ("Wang \U00031350", "Wang \U00031350"),
 ])
 def test_clean_name_tidies(raw, expected):
     assert clean_name(raw) == expected
 
 
-@pytest.mark.parametrize("raw", [None, "", "  ", "a\x00", "\ud800x", "x\u2066y", "x\ufffd", "x" * 201])
+@pytest.mark.parametrize("raw", [None, "", "  ", "a\x00", "\ud800x", "x\u2066y", "x\ufffd", "x" * 201,
+                                 "x\ue000", "x\ufdd0", "x\uffff", "x\U0001fffe"])
 def test_clean_name_refuses(raw):
     with pytest.raises(ValueError):
         clean_name(raw)

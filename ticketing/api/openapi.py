@@ -47,7 +47,7 @@ def _name(required, note=""):
         "type": "string", "maxLength": NAME_MAX, **({"minLength": 1} if required else {}),
         "allOf": [_NOT_BLANK, free_of_hidden] if required else [free_of_hidden],
         "description": f"{note}At most {NAME_MAX} characters, and as many after the server tidies it "
-                       "(spaces made single, Unicode NFC); no control, private-use, unassigned or "
+                       "(spaces made single, Unicode NFC); no control, private-use, surrogate, noncharacter or "
                        "invisible direction-changing characters (the pattern lists them).",
     }
 

@@ -13,14 +13,20 @@ EMAIL_MAX = 254
 
 # Bidirectional embedding, override and isolate controls: invisible, and used to disguise text.
 _BIDI_CONTROLS = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
-# Control, surrogate, private-use and unassigned code points; U+FFFD stands for unreadable bytes.
-_REFUSED_CATEGORIES = {"Cc", "Cs", "Co", "Cn"}
+# The 66 noncharacters (U+FDD0-U+FDEF, and the last two of each plane): never meant as text.
+_NONCHARACTERS = set(range(0xFDD0, 0xFDF0)) | {plane + last for plane in range(0, 0x110000, 0x10000) for last in (0xFFFE, 0xFFFF)}
+# Control, surrogate and private-use code points; U+FFFD stands for unreadable bytes. A code point
+# unassigned in Python's Unicode tables is taken: it may be a letter of a newer Unicode (CJK
+# Extension H came with 15.0; this Python knows 14.0), and a name is written as its owner writes it.
+_REFUSED_CATEGORIES = {"Cc", "Cs", "Co"}
 
 
 def has_hidden_characters(text):
-    """True if `text` holds control or invisible direction-changing characters."""
+    """True if `text` holds control, private-use, surrogate or noncharacter code points, U+FFFD,
+    or invisible direction-changing characters."""
     return any(
-        unicodedata.category(ch) in _REFUSED_CATEGORIES or ord(ch) in _BIDI_CONTROLS or ch == "\ufffd"
+        unicodedata.category(ch) in _REFUSED_CATEGORIES or ord(ch) in _BIDI_CONTROLS or ord(ch) in _NONCHARACTERS
+        or ch == "\ufffd"
         for ch in text
     )
 

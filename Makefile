@@ -37,7 +37,7 @@ $(NODE_STAMP): package.json package-lock.json
 # After changing texts in the code: extract them and merge them into every catalog; then
 # translate what is new or marked fuzzy (tests/test_translations.py fails until that is done).
 translations: $(STAMP)
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k js_ngettext:1,2 \
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 -k js_ngettext:1,2 \
 		--no-location --sort-output --project ticketing -o ticketing/translations/messages.pot .
 	$(BIN)/pybabel -q update -i ticketing/translations/messages.pot -d ticketing/translations \
 		--no-wrap --ignore-obsolete

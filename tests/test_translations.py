@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "ticketing" / "translations"
 OTHER_LANGUAGES = ["fr", "nl", "kk", "ru"]
 # The same extraction as the Makefile's `translations` target.
-EXTRACT = ["-q", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2", "-k", "js_ngettext:1,2",
+EXTRACT = ["-q", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2", "-k", "lazy_pgettext:1c,2", "-k", "js_ngettext:1,2",
            "--no-location", "--sort-output", "--project", "ticketing"]
 
 
@@ -115,3 +115,38 @@ def test_compiled_catalog_is_in_use(app, language):
     expected = {_key(m.id): m.string for m in _catalog(language) if m.id and not m.fuzzy}["Register"]
     with app.test_request_context(), force_locale(language):
         assert gettext("Register") == expected != "Register"
+
+
+# The translation review's systematic points (../shared/TRANSLATION-REVIEW.md), kept: each
+# language's rule, and a pattern that breaks it.
+HOUSE_RULES = {
+    "fr": ("a no-break space before a colon or a semicolon (a colon must not wrap alone on a phone)", r"\S [:;]"),
+    "nl": ("one word for the door: ingang, not deur", r"(?i)deur"),
+    "kk": ("quoted words in «…»", r"[“”]"),
+    "ru": ("tickets as of a time, not for a show at that time", r"Билеты на \{time\}"),
+}
+
+
+@pytest.mark.parametrize("language", OTHER_LANGUAGES)
+def test_translations_keep_the_house_rules(language):
+    rule, broken = HOUSE_RULES[language]
+    found = []
+    for message in _catalog(language):
+        forms = [message.string] if isinstance(message.string, str) else list(message.string)
+        if message.id and any(re.search(broken, form) for form in forms):
+            found.append(_short(message.id))
+    assert found == [], f"{language}, {rule}: {found}"
+
+
+def test_one_english_word_with_two_meanings_is_two_texts(app):
+    """"By" heads who scanned a ticket and who wrote a message; "Name" is a person's or an event's
+    (message contexts): each language words them apart where it must."""
+    from flask_babel import pgettext
+
+    from ticketing.admin.event_forms import EventForm
+
+    with app.test_request_context(), force_locale("ru"):
+        assert (pgettext("who scanned a ticket", "By"), pgettext("who wrote a message", "By")) == ("Кто", "Автор")
+        assert (str(EventForm.name.args[0]), gettext("Name")) == ("Название", "Имя")
+    with app.test_request_context(), force_locale("kk"):
+        assert (pgettext("who scanned a ticket", "By"), pgettext("who wrote a message", "By")) == ("Кім", "Жазған")

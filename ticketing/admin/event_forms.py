@@ -1,6 +1,7 @@
 """Forms of the events and screenings pages. Field rules live in services.events; forms carry
 CSRF and keep what was typed (every field is text, so that nothing typed is lost)."""
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, HiddenField, StringField, SubmitField, TextAreaField
@@ -26,7 +27,7 @@ class EventForm(_ValuesForm):
 
     FIELDS = ("name", "slug", "description", "timezone", "venue", "address", "contact_email", "is_published")
 
-    name = StringField(_l("Name"), render_kw={"maxlength": 200})
+    name = StringField(lazy_pgettext("the name of an event", "Name"), render_kw={"maxlength": 200})
     slug = StringField(_l("Web address name"), render_kw={"maxlength": 80, "autocapitalize": "none",
                                                           "spellcheck": "false"})
     description = TextAreaField(_l("Description"), render_kw={"rows": 5})

@@ -135,3 +135,36 @@ def test_public_pages_pass_axe_and_fit_a_360_pixel_phone(live, page):
         assert_accessible_on_a_phone(page, name)
         visited.append(name)
     assert len(visited) == 11
+
+
+def test_tell_a_friend_uses_the_phones_share_sheet_or_copies_the_link(live, browser):
+    """Where the browser has the Web Share API, Share opens the phone's sheet with the page's link;
+    where it has the Clipboard API, Copy the link copies it and says so."""
+    _app, base = live
+    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="en-GB")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    context.add_init_script("navigator.share = async (data) => { window.sharedData = data; };")
+    page = context.new_page()
+    page.goto(base + "/screenings/1")
+    page.get_by_role("button", name="Share").click()
+    shared = page.evaluate("window.sharedData")
+    assert shared["url"] == base + "/screenings/1" and "Baqyt Qushağynda" in shared["text"]
+    page.get_by_role("button", name="Copy the link").click()
+    expect(page.locator(".share-status")).to_have_text("The link is copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == base + "/screenings/1"
+    context.close()
+
+
+def test_without_the_apis_tell_a_friend_offers_plain_links(live, browser):
+    _app, base = live
+    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="en-GB")
+    context.add_init_script("delete Navigator.prototype.share;"
+                            " Object.defineProperty(Navigator.prototype, 'clipboard', {get: () => undefined});")
+    page = context.new_page()
+    page.goto(base + "/")  # the festival's page
+    for button in ("Share", "Copy the link"):
+        expect(page.get_by_role("button", name=button)).to_be_hidden()
+    for name in ("E-mail", "WhatsApp", "Telegram"):
+        expect(page.get_by_role("link", name=name)).to_be_visible()
+    expect(page.get_by_label("Link to this page")).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/e/"))
+    context.close()

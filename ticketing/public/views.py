@@ -1,15 +1,16 @@
 """Views of the public pages: parse, call one service, redirect or re-render."""
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
+from ..formatting import local_date, local_datetime
 from ..errors import AlreadyCancelledError, InvalidInputError, NotFoundError, TicketingError
 from ..extensions import db
 from ..models import Event, Screening
 from ..security import limit_link_lookups, limit_signups
 from ..services import booking, calendar, pdf_tickets, posters, tickets
-from . import bp
+from . import bp, sharing
 from ..urls import local_path
 from .forms import ConfirmForm, SignupForm
 
@@ -255,3 +256,78 @@ def poster(name):
 def poster_size(name):
     """(width, height) of a stored poster for its img tag, or None if there is none."""
     return posters.poster_size(name) if name else None
+
+
+# What a shared link shows (issue 19): the site's icons, its manifest, and the card beside a link.
+ICON_CACHE = "public, max-age=86400"
+CARD_CACHE = "public, max-age=3600"
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """The site's icon for a browser's tab, at 16, 32 and 48 pixels."""
+    return Response(sharing.favicon_ico(), mimetype="image/x-icon", headers={"Cache-Control": ICON_CACHE})
+
+
+@bp.route("/icon-<int:size>.png")
+def icon(size):
+    """The site's icon as a PNG (home screens, the manifest), drawn like static/icon.svg."""
+    if size not in sharing.ICON_SIZES:
+        abort(404)
+    return Response(sharing.icon_png(size), mimetype="image/png", headers={"Cache-Control": ICON_CACHE})
+
+
+@bp.route("/manifest.webmanifest")
+def manifest():
+    """The public site's web app manifest: its name, colour and icons."""
+    events = db.session.scalars(sa.select(Event.name).where(Event.is_published).order_by(Event.id).limit(2)).all()
+    name = events[0] if len(events) == 1 else _("Festival tickets")
+    icons = [{"src": url_for("static", filename="icon.svg"), "sizes": "any", "type": "image/svg+xml"}]
+    icons += [{"src": url_for("public.icon", size=size), "sizes": f"{size}x{size}", "type": "image/png"}
+              for size in (192, 512)]
+    response = current_app.json.response({
+        "name": name, "short_name": name[:12], "lang": str(get_locale()), "start_url": url_for("public.index"),
+        "display": "browser", "theme_color": sharing.ACCENT, "background_color": "#ffffff", "icons": icons,
+    })
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+def _card(contents):
+    """The card as an answer, in the language its link names (`?lang=`, the page's): `contents()`
+    gives, in that language, the kicker, the title, the lines below it and the poster's path."""
+    language = request.args.get("lang")
+    if language not in current_app.config["LANGUAGES"]:
+        language = current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(language):
+        kicker, title, details, poster = contents()
+        png = sharing.card_png(current_app.config["TICKET_FONT_DIR"], kicker, title, [d for d in details if d], poster)
+    return Response(png, mimetype="image/png", headers={"Cache-Control": CARD_CACHE})
+
+
+@bp.route("/e/<slug>/card.png")
+def event_card(slug):
+    """The image beside a shared link to a festival: its name, its days and venue."""
+    if "\x00" in slug:
+        abort(404)
+    festival = db.first_or_404(sa.select(Event).where(Event.slug == slug, Event.is_published))
+    starts = db.session.scalars(sa.select(Screening.starts_at).where(
+        Screening.event_id == festival.id, Screening.is_published).order_by(Screening.starts_at)).all()
+
+    def contents():
+        days = dict.fromkeys(local_date(moment, festival.tz) for moment in (starts[:1] + starts[-1:]))
+        return _("Festival tickets"), festival.name, [" – ".join(days), festival.venue], None
+
+    return _card(contents)
+
+
+@bp.route("/screenings/<int(max=2147483647):screening_id>/card.png")
+def screening_card(screening_id):
+    """The image beside a shared link to a screening: the film, its day and time, the venue,
+    and its poster."""
+    shown = db.get_or_404(Screening, screening_id)
+    if not shown.is_visible:
+        abort(404)
+    poster = posters.poster_path(shown.poster) if shown.poster else None
+    return _card(lambda: (shown.event.name, shown.title,
+                          [local_datetime(shown.starts_at, shown.event.tz), shown.display_venue], poster))

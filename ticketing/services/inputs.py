@@ -33,18 +33,20 @@ def has_hidden_characters(text):
 
 @cache
 def hidden_characters_pattern():
-    """A regular expression (JSON Schema's dialect, and Python's) matching a text free of the
-    characters `has_hidden_characters` refuses: the same rule, for the API's document."""
+    """A regular expression matching a text free of the characters `has_hidden_characters`
+    refuses: the same rule, for the API's document (valid as ECMA 262, JSON Schema's dialect, and
+    in Python). Lone surrogates are left out of it: no regular expression engine of JSON Schema
+    takes them, and text that holds one is not Unicode (the server refuses it all the same)."""
     ranges, start = [], None
     for point in range(sys.maxunicode + 2):
-        refused = point <= sys.maxunicode and has_hidden_characters(chr(point))
+        refused = point <= sys.maxunicode and not 0xD800 <= point <= 0xDFFF and has_hidden_characters(chr(point))
         if refused and start is None:
             start = point
         elif not refused and start is not None:
             ranges.append((start, point - 1))
             start = None
 
-    def char(point):  # surrogates cannot stand as themselves in a document; others can
+    def char(point):  # \uXXXX where both dialects read it; a character beyond as itself
         return f"\\u{point:04X}" if point <= 0xFFFF else chr(point)
 
     return "^[^" + "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges) + "]*$"

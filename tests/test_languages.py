@@ -241,7 +241,7 @@ def test_an_imported_guest_list_may_give_each_guest_a_language(app, admin, film)
 TECHNICAL = set("""CSV XLSX PDF PNG JPEG WebP GIF QR USB Bluetooth API Authorization Bearer UTC UTF
 MAIL SERVER ID instance outbox flask run Europe Brussels name email seats note language nom naam
 places plaatsen courriel mail days kazakh cinema Lead actress Zoë Peeters Press Le Soir Alia Anuarbek
-English Français Nederlands en fr nl kk ru""".split())
+English Français Nederlands en fr nl kk ru WhatsApp Telegram""".split())
 
 
 @pytest.mark.parametrize("language", ["ru", "kk"])

@@ -168,3 +168,26 @@ def test_without_the_apis_tell_a_friend_offers_plain_links(live, browser):
         expect(page.get_by_role("link", name=name)).to_be_visible()
     expect(page.get_by_label("Link to this page")).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/e/"))
     context.close()
+
+
+def test_the_phone_header_is_one_row_and_its_language_menu_works_without_javascript(live, browser):
+    _app, base = live
+    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="kk", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base + "/")
+    header = page.locator("header.site").bounding_box()
+    brand = page.locator("header.site .brand").bounding_box()
+    menu = page.locator(".language-menu summary").bounding_box()
+    assert header["height"] <= 80, header  # the festival's name and the menu share one row
+    assert abs((brand["y"] + brand["height"] / 2) - (menu["y"] + menu["height"] / 2)) < 20
+    expect(page.locator("nav.languages")).to_be_hidden()
+    page.locator(".language-menu summary").click()
+    page.locator(".language-menu").get_by_role("link", name="Русский").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    context.close()
+    wide = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+    page = wide.new_page()
+    page.goto(base + "/")
+    expect(page.locator("nav.languages").get_by_role("link", name="Қазақша")).to_be_visible()
+    expect(page.locator(".language-menu")).to_be_hidden()
+    wide.close()

@@ -178,3 +178,19 @@ def test_unknown_or_malformed_poster_names_are_not_found(client, path):
 
 def test_a_poster_for_an_unknown_screening_is_not_found(admin):
     assert upload(admin, 999, image_bytes((10, 10))).status_code == 404
+
+
+def test_the_demo_films_get_posters_drawn_when_the_demo_is_loaded(app):
+    from ticketing.demo import load_demo
+
+    with app.app_context():
+        event = load_demo()
+        shown = [(s.title, s.poster) for s in event.screenings]
+        sizes = [posters.poster_size(name) for _title, name in shown]
+        images = [Image.open(posters.poster_path(name)) for _title, name in shown]
+    assert len(shown) == 3 and all(name for _title, name in shown)
+    assert all(size and size[1] > size[0] for size in sizes)  # portrait, as a poster is
+    assert all(image.format == "JPEG" for image in images)  # stored as uploads are: checked and resized
+    baqyt = [image.tobytes() for (title, _name), image in zip(shown, images) if title == "Baqyt Qushağynda"]
+    myn_bala = [image.tobytes() for (title, _name), image in zip(shown, images) if title != "Baqyt Qushağynda"]
+    assert len(baqyt) == 2 and baqyt[0] == baqyt[1] != myn_bala[0]  # one poster per film

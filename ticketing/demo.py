@@ -7,8 +7,12 @@ ahead of the day the demo is loaded, so that sign-up is open.
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app
+
 from .database import write_transaction
+from .demo_posters import poster_png
 from .models import Event, Screening
+from .services import posters
 from .services.schedule import local_to_utc
 
 TZ = "Europe/Brussels"
@@ -96,4 +100,15 @@ def load_demo(today=None):
                 ),
             ]
         )
+    _draw_posters(event)
     return event
+
+
+def _draw_posters(event):
+    """Give each demo film a poster drawn here (demo_posters.py), as an organizer would upload one."""
+    films = list(dict.fromkeys(screening.title for screening in event.screenings))
+    for screening in event.screenings:
+        credits = " · ".join(str(part) for part in (screening.director, screening.year) if part)
+        png = poster_png(current_app.config["TICKET_FONT_DIR"], screening.title, screening.original_title,
+                         credits, films.index(screening.title))
+        posters.save_poster(screening.id, png)

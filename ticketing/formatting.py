@@ -1,4 +1,6 @@
 """Times shown in the event's time zone and the reader's locale (R8)."""
+from datetime import date
+
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from flask import current_app
@@ -14,6 +16,13 @@ def local_date(value, tz):
 def local_time(value, tz):
     """Format the clock time of an aware time, in the zone `tz`, for the reader's locale."""
     return format_time(value, "short", tzinfo=tz, locale=get_locale())
+
+
+def day_name(value):
+    """Format a calendar day (a date, or its ISO text) for the reader's locale: a programme's heading."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return format_date(value, "full", locale=get_locale())
 
 
 def local_datetime(value, tz):
@@ -68,5 +77,7 @@ def register(app):
     app.add_template_global(js_ngettext)
     app.add_template_global(languages)
     app.add_template_filter(local_datetime)
+    app.add_template_filter(local_time)
+    app.add_template_filter(day_name)
     app.add_template_global(get_locale)
     app.add_template_global(generate_csrf, "csrf_token")  # for pages whose script calls the API

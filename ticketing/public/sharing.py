@@ -48,7 +48,7 @@ def favicon_ico():
     return out.getvalue()
 
 
-def _font(font_dir, bold, size):
+def font(font_dir, bold, size):
     path = Path(font_dir) / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
     try:
         return ImageFont.truetype(str(path), size)
@@ -56,7 +56,7 @@ def _font(font_dir, bold, size):
         return ImageFont.load_default(size)
 
 
-def _lines(draw, text, font, width, most):
+def wrap(draw, text, font, width, most):
     """`text` cut into at most `most` lines no wider than `width` (words kept whole where they
     fit; the last line ends with an ellipsis when text is left over)."""
     words, lines, line = text.split(), [], ""
@@ -104,17 +104,17 @@ def card_png(font_dir, kicker, title, details, poster=None):
         card.paste(icon, (left, (height - icon.height) // 2), icon)
     text_width = left - 2 * _MARGIN
     y = _MARGIN
-    small, big, plain = _font(font_dir, True, 34), _font(font_dir, True, 68), _font(font_dir, False, 36)
-    for line in _lines(draw, kicker, small, text_width, 1):
+    small, big, plain = font(font_dir, True, 34), font(font_dir, True, 68), font(font_dir, False, 36)
+    for line in wrap(draw, kicker, small, text_width, 1):
         draw.text((_MARGIN, y), line, font=small, fill="#dce8f7")
         y += 56
     y += 12
-    for line in _lines(draw, title, big, text_width, 3):
+    for line in wrap(draw, title, big, text_width, 3):
         draw.text((_MARGIN, y), line, font=big, fill="#ffffff")
         y += 84
     y += 16
     for detail in details:
-        for line in _lines(draw, detail, plain, text_width, 2):
+        for line in wrap(draw, detail, plain, text_width, 2):
             if y + 44 > height - _MARGIN // 2:
                 break
             draw.text((_MARGIN, y), line, font=plain, fill="#ffffff")

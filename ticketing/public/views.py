@@ -9,7 +9,7 @@ from ..errors import AlreadyCancelledError, InvalidInputError, NotFoundError, Ti
 from ..extensions import db
 from ..models import Event, Screening
 from ..security import limit_link_lookups, limit_signups
-from ..services import booking, calendar, pdf_tickets, posters, tickets
+from ..services import booking, calendar, pdf_tickets, posters, programme, tickets
 from . import bp, sharing
 from ..urls import local_path
 from .forms import ConfirmForm, SignupForm
@@ -39,20 +39,12 @@ def index():
 
 @bp.route("/e/<slug>")
 def event(slug):
-    """Show a festival's screenings with their seats and sign-up state."""
+    """Show a festival's programme: its screenings by day, filtered by day, language and venue."""
     if "\x00" in slug:  # no slug holds one, and PostgreSQL refuses it in a query
         abort(404)
     festival = db.first_or_404(sa.select(Event).where(Event.slug == slug, Event.is_published))
-    screenings = db.session.scalars(
-        sa.select(Screening)
-        .where(Screening.event_id == festival.id, Screening.is_published)
-        .order_by(Screening.starts_at)
-    ).all()
-    return render_template(
-        "public/event.html",
-        event=festival,
-        screenings=[(s, booking.availability(s)) for s in screenings],
-    )
+    wanted = {name: request.args.get(name, "") for name in ("day", "language", "venue")}
+    return render_template("public/event.html", event=festival, programme=programme.programme(festival, **wanted))
 
 
 @bp.route("/screenings/<int(max=2147483647):screening_id>", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ export FLASK_APP := app.py
 CATALOGS := $(wildcard ticketing/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run serve-prod test test-quick bench bench-backoffice setup clean-venv translations
+.PHONY: run serve-prod test test-quick bench bench-backoffice setup clean-venv translations screenshots
 
 setup: $(STAMP) $(COMPILED)
 
@@ -85,6 +85,10 @@ test: $(STAMP) $(NODE_STAMP) $(COMPILED)
 
 test-quick: $(STAMP) $(NODE_STAMP) $(COMPILED)
 	$(PYTEST) $(PARALLEL) -m "not postgres and not browser and not slow and not serial" $(PYTEST_ARGS); $(NOTHING_PICKED)
+
+# Every kind of page at 360, 768 and 1,280 px, in English and in Kazakh, into screenshots/.
+screenshots: $(STAMP) $(COMPILED)
+	$(BIN)/python tools/screenshots.py screenshots
 
 # Every benchmark in one table (sign-up and check-in rush, event and ticket pages; SQLite and
 # PostgreSQL; 1 and 4 workers): about 10 minutes.

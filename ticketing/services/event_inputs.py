@@ -53,13 +53,41 @@ def text(raw, field, errors, maximum, required=False, multiline=False, what=_l("
     return None
 
 
+# Letters written with other letters in a web address: Russian and Kazakh Cyrillic (the common
+# Latin spellings), and the Turkish letters that have no accent to drop.
+_TRANSLITERATION = {
+    **dict(zip("абвгдезийклмнопрстуфыэ", "abvgdeziyklmnoprstufye")),
+    "ё": "yo", "ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ь": "", "ю": "yu",
+    "я": "ya", "ә": "a", "ғ": "g", "қ": "q", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h", "і": "i",
+    "ı": "i", "ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "đ": "d", "ł": "l",
+}
+SLUG_MAX = 80
+
+
+def make_slug(text):
+    """A web address name made from `text` (an event's name): Cyrillic and Turkish letters
+    written in Latin ones, accents dropped, anything else a dash; "" if nothing is left.
+    "Kazakh Shorts 2027" -> kazakh-shorts-2027; "Қазақ киносының күндері" -> qazaq-kinosynyn-kunderi."""
+    spelt = "".join(_TRANSLITERATION.get(ch, ch) for ch in text.casefold())
+    plain = unicodedata.normalize("NFKD", spelt).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", plain)
+    made = ""
+    for word in words:  # whole words, up to the length a web address name may have
+        if len(made) + len(word) + 1 > SLUG_MAX:
+            break
+        made = f"{made}-{word}" if made else word
+    return made or (words[0][:SLUG_MAX] if words else "")  # a first word longer than a name may be
+
+
 def slug(raw, field, errors):
-    """Return a web address name: lowercase letters, digits and single dashes."""
-    value = text(raw, field, errors, 80, required=True, what=_l("The web address name"))
+    """Return a web address name: lowercase letters, digits and single dashes. What was typed
+    is made into one ("Kazakh Shorts 2027" -> kazakh-shorts-2027) when it is not one already."""
+    value = text(raw, field, errors, SLUG_MAX, required=True, what=_l("The web address name"))
     if value is None:
         return None
-    value = value.lower() if value.isascii() else value
     if not SLUG.fullmatch(value):
+        value = make_slug(value)
+    if not value:
         errors[field] = _(
             "Use only lowercase letters a-z, digits and dashes between them, "
             "for example days-of-kazakh-cinema."

@@ -93,15 +93,30 @@ def _jsonable(values):
 def _clean_event(fields, event_id=None):
     _unknown(fields, _EVENT)
     errors = {}
+    typed_slug = "slug" in fields and isinstance(fields["slug"], str) and bool(fields["slug"].strip())
+    if "slug" in fields and not typed_slug and isinstance(fields.get("name"), str):
+        fields = {**fields, "slug": fi.make_slug(fields["name"])}  # left empty: made from the name
     values = {name: _EVENT[name](raw, errors) for name, raw in fields.items()}
     if values.get("slug") and _slug_taken(values["slug"], event_id):
-        errors["slug"] = str(_SLUG_TAKEN)
+        if typed_slug:
+            errors["slug"] = str(_SLUG_TAKEN)
+        else:  # made here: the first free one of name, name-2, name-3…
+            values["slug"] = _free_slug(values["slug"], event_id)
     if errors:
         raise InvalidInputError(errors)
     return values
 
 
 _SLUG_TAKEN = _l("Another event already has this web address name. Choose another one.")
+
+
+def _free_slug(made, event_id):
+    for number in range(2, 1000):
+        suffix = f"-{number}"
+        candidate = made[: fi.SLUG_MAX - len(suffix)].rstrip("-") + suffix
+        if not _slug_taken(candidate, event_id):
+            return candidate
+    raise InvalidInputError({"slug": str(_SLUG_TAKEN)})
 
 
 def _slug_taken(slug, event_id):

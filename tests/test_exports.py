@@ -202,3 +202,20 @@ def test_a_non_ascii_slug_keeps_an_ascii_file_name_and_an_encoded_twin():
     header_value = exports.content_disposition("attendees", scope, "csv")
     assert header_value.startswith('attachment; filename="kunleri-screening-3-2030-07-10-attendees.csv"; ')
     assert header_value.isascii() and "filename*=UTF-8''%D2%9B" in header_value
+
+
+@pytest.mark.parametrize("scope", ["screening", "event"])
+def test_every_attendee_list_offers_its_exports_and_they_answer(admin, festival, scope):
+    """The exports sit by the attendee lists (a screening's and the event's), not only on the
+    dashboard; each link answers the file it names."""
+    page_path = (f"/admin/screenings/{festival['first']}/attendees" if scope == "screening"
+                 else f"/admin/events/{festival['event']}/attendees")
+    page = admin.get(page_path).get_data(as_text=True)
+    links = [href.replace("&amp;", "&") for href in re.findall(r'<a href="([^"]+/export\.(?:csv|xlsx)\?[^"]+)" download>', page)]
+    assert len(links) == 4  # attendees and check-ins, each in CSV and XLSX
+    for link in links:
+        response = admin.get(link)
+        assert response.status_code == 200, link
+        assert response.mimetype in ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        rows = read_csv(response.get_data()) if link.split("?")[0].endswith(".csv") else read_xlsx(response.get_data())
+        assert len(rows) > 1

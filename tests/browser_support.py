@@ -134,3 +134,34 @@ def assert_accessible_on_a_phone(page, name):
     assert bad == [], f"{name}: " + json.dumps([(v["id"], v["help"]) for v in bad])
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"{name} scrolls sideways on a phone ({width}px)"
+
+
+# Every word of the page's visible text, and the lines it is laid out on: a word on two lines is
+# split (a break after a dash or a slash is a line break between words, not a split).
+_SPLIT_WORDS = """() => {
+  const split = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const element = node.parentElement;
+    if (!element || element.closest("script, style, svg, .visually-hidden, .token") || !element.getClientRects().length) continue;
+    const pieces = /[^\\s\\-\\/\\u2013\\u2014\\u00b7]+/g;
+    for (let match = pieces.exec(node.textContent); match; match = pieces.exec(node.textContent)) {
+      if (match[0].length < 2) continue;
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.bottom)));
+      if (lines.size > 1) split.push(match[0]);
+    }
+  }
+  return split;
+}"""
+
+
+def assert_laid_out_whole(page, name):
+    """No sideways scrolling of the page, and no word split across two lines."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    viewport = page.viewport_size["width"]
+    assert width <= viewport, f"{name} scrolls sideways at {viewport}px ({width}px)"
+    split = page.evaluate(_SPLIT_WORDS)
+    assert split == [], f"{name} at {viewport}px splits words across lines: {split[:10]}"

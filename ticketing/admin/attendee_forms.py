@@ -21,8 +21,8 @@ class AttendeeFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search"), render_kw={"type": "search", "maxlength": 200, "autocomplete": "off",
-                                            "placeholder": _l("Name, e-mail or ticket code")})
+    # What to type is said under the label, whole (a placeholder was cut off on a phone).
+    q = StringField(_l("Search"), render_kw={"type": "search", "maxlength": 200, "autocomplete": "off"})
     status = SelectField(_l("Status"), choices=STATUS_CHOICES, validate_choice=False)
     source = SelectField(_l("Source"), choices=SOURCE_CHOICES, validate_choice=False)
     sort = SelectField(_l("Sort by"), choices=SORT_CHOICES, validate_choice=False)

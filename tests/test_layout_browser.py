@@ -1,0 +1,54 @@
+"""Every kind of page fits (issue 19): at 360 and 1,280 px, in English and in Kazakh (the
+longest words), no page scrolls sideways and no word is split across two lines; the back office
+passes axe on a phone. A browser check over the laid-out text (browser_support.assert_laid_out_whole)."""
+import pytest
+
+from browser_support import assert_accessible_on_a_phone, assert_laid_out_whole
+from factories import PASSWORD
+from ticketing.extensions import db
+from ticketing.models import Registration, Screening
+from ticketing.services import booking
+from ticketing.services.accounts import create_user
+
+
+@pytest.fixture
+def pages(live):
+    """The pages to look at, by name, once a ticket is booked."""
+    app, _base = live
+    with app.app_context():
+        create_user("organizer@example.org", "admin", PASSWORD)
+        screening = db.session.get(Screening, 1)
+        booked = booking.book(1, "Алия Ануарбек-Сәрсенбаева", "alia.anuarbek-sarsenbayeva@example.org", 2).registration
+        secret, event_id = db.session.get(Registration, booked.id).secret, screening.event_id
+    public = {"programme": "/", "screening": "/screenings/1", "ticket": f"/r/{secret}", "login": "/staff/login"}
+    office = {
+        "events": "/admin/", "event": f"/admin/events/{event_id}", "screening form": "/admin/screenings/1/edit",
+        "attendees": "/admin/screenings/1/attendees", "event attendees": f"/admin/events/{event_id}/attendees",
+        "registration": f"/admin/registrations/{booked.id}", "dashboard": "/admin/dashboard",
+        "screening dashboard": "/admin/screenings/1/dashboard", "message": "/admin/screenings/1/message",
+        "staff": "/admin/users", "audit": "/admin/audit", "outbox": "/admin/outbox", "door": "/staff/door/1",
+    }
+    return public, office
+
+
+@pytest.mark.parametrize("language", ["en", "kk"])
+@pytest.mark.parametrize("width", [360, 1280])
+def test_every_page_fits_without_splitting_a_word(live, browser, pages, language, width):
+    app, base = live
+    public, office = pages
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale=language)
+    page = context.new_page()
+    for name, path in public.items():
+        page.goto(base + path)
+        assert_laid_out_whole(page, f"{name} ({language})")
+    page.goto(base + "/staff/login?next=/admin/")
+    page.fill("input[name=email]", "organizer@example.org")  # the labels are in the page's language
+    page.fill("input[name=password]", PASSWORD)
+    page.click("[type=submit]")
+    page.wait_for_url(base + "/admin/")
+    for name, path in office.items():
+        page.goto(base + path)
+        assert_laid_out_whole(page, f"{name} ({language})")
+        if width == 360 and language == "kk":
+            assert_accessible_on_a_phone(page, f"{name} ({language})")
+    context.close()

@@ -191,3 +191,22 @@ def test_the_phone_header_is_one_row_and_its_language_menu_works_without_javascr
     expect(page.locator("nav.languages").get_by_role("link", name="Қазақша")).to_be_visible()
     expect(page.locator(".language-menu")).to_be_hidden()
     wide.close()
+
+
+def test_printing_the_ticket_page_gives_one_clean_ticket(live, page):
+    """Print (Chromium's own PDF of the page as printed): one page, the ticket's code, film and
+    name on it, none of the site's header, buttons or links; the QR code still reads."""
+    import pypdf
+
+    register(page, live[1])
+    page.wait_for_url(re.compile(r"/r/"))
+    short = page.locator(".short-code strong").inner_text()
+    page.emulate_media(media="print")
+    pdf = pypdf.PdfReader(io.BytesIO(page.pdf(format="A4")))
+    text = pdf.pages[0].extract_text()
+    assert len(pdf.pages) == 1
+    assert short in text and "Baqyt Qushağynda" in text and "Алия Ануарбек" in text and "Days of Kazakh Cinema" in text
+    for gone in ("Download", "Add to calendar", "Cancel", "English", "Tell a friend"):
+        assert gone not in text, gone
+    shot = page.locator(".ticket .qr").screenshot()
+    assert len(decode_qr(shot)) == 1  # the printed QR is the ticket's, readable

@@ -1,6 +1,8 @@
 """An organizer's message to all attendees of a screening: written once, one e-mail per person
 with an address, received by a real SMTP server in each attendee's language; bad input, a form
 sent twice, and racing senders of the same form."""
+import html
+import re
 from collections import Counter
 from datetime import timedelta
 
@@ -41,8 +43,13 @@ def form_page(admin, sid):
 
 def post(admin, sid, page, **fields):
     data = {"csrf_token": hidden(page, "csrf_token"), "form_key": hidden(page, "form_key"),
-            "subject": "Doors open later", "body": BODY, "audience": "confirmed", **fields}
-    return admin.post(f"/admin/screenings/{sid}/message", data=data)
+            "subject": "Doors open later", "body": BODY, "audience": "confirmed", "send": "1", **fields}
+    return admin.post(f"/admin/screenings/{sid}/message", data={k: v for k, v in data.items() if v is not None})
+
+
+def announcements_written(app):
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Announcement))
 
 
 def announcement_rows(app):
@@ -247,3 +254,44 @@ def test_racing_submissions_of_one_form_write_it_once(ctx, database_url, tmp_pat
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Announcement)) == 1
     rows = db.session.scalars(sa.select(OutboxMessage.recipient)).all()
     assert len(rows) == 20 and len(set(rows)) == 20
+
+
+def test_the_message_is_previewed_as_each_language_reads_it_and_nothing_is_sent_yet(app, admin, screening):
+    """Preview: "Send this message to N people?", the e-mail of the first person of each
+    language (their greeting, the screening, the organizer's words as typed), and nothing
+    written until "Send to N people" is pressed."""
+    page = form_page(admin, screening)
+    response = post(admin, screening, page, send=None, audience="active")
+    shown = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Send this message to 3 people?" in shown
+    previews = dict(re.findall(r'<article class="preview-mail" lang="(\w+)">.*?<pre class="message-body">(.*?)</pre>', shown, re.S))
+    assert set(previews) == {"en", "kk", "nl"}
+    with app.test_request_context():
+        for locale, name in (("en", "Ana"), ("kk", "Айгерім"), ("nl", "Bram")):
+            with force_locale(locale):
+                assert html.escape(gettext("Hello %(name)s,", name=name)) in previews[locale]
+                assert html.escape(gettext(INTRO)) in previews[locale]
+            assert html.escape(BODY) in previews[locale]  # the organizer's words, as typed, shown as text
+    assert announcement_rows(app) == [] and announcements_written(app) == 0
+    # The confirmation carries the message; pressing it sends, once.
+    confirm = {"csrf_token": hidden(shown, "csrf_token"), "form_key": hidden(shown, "form_key"),
+               "subject": hidden(shown, "subject"), "body": hidden(shown, "body"), "audience": hidden(shown, "audience"),
+               "send": "1"}
+    assert confirm["body"] == BODY and confirm["audience"] == "active"
+    assert admin.post(f"/admin/screenings/{screening}/message", data=confirm).status_code == 303
+    assert len(announcement_rows(app)) == 3 and announcements_written(app) == 1
+
+
+def test_change_the_message_goes_back_to_the_form_with_the_text_kept(app, admin, screening):
+    page = form_page(admin, screening)
+    response = post(admin, screening, page, send=None, edit="1")
+    shown = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'name="subject"' in shown and "Doors open later" in shown
+    assert "Send this message to" not in shown and announcement_rows(app) == []
+
+
+def test_a_preview_of_bad_input_says_what_is_wrong_and_sends_nothing(app, admin, screening):
+    page = form_page(admin, screening)
+    response = post(admin, screening, page, send=None, subject="", body="  ")
+    assert response.status_code == 422 and {"subject", "body"} <= set(errors(response.get_data(as_text=True)))
+    assert announcement_rows(app) == []

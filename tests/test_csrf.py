@@ -61,7 +61,7 @@ def cases(world):
         "admin.guest_import": ("admin", {"file": (b"name,seats\nImported Two,1\n", "guests.csv")}),
         "admin.guest_import_confirm": ("admin", {}),
         "admin.screening_message": ("admin", {"subject": "Doors open late", "body": "At 19:45.",
-                                              "audience": "confirmed", "form_key": "k" * 32}),
+                                              "audience": "confirmed", "form_key": "k" * 32, "send": "1"}),
         "admin.outbox_retry": ("admin", {}),
         "admin.outbox_retry_failed": ("admin", {}),
         "admin.user_new": ("admin", {"email": "new.staff@example.org", "role": "door", "password": PASSWORD}),

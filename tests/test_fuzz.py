@@ -178,7 +178,8 @@ def targets(world):
         ("admin.guest_import_confirm", "POST"): Target("admin", form={"submit": text()}),
         ("admin.screening_message", "GET"): Target("admin"),
         ("admin.screening_message", "POST"): Target("admin", form={
-            "subject": text(), "body": text(), "audience": text(), "form_key": text()}, examples=30),
+            "subject": text(), "body": text(), "audience": text(), "form_key": text(),
+            "send": st.one_of(st.just("1"), text()), "edit": text()}, examples=30),
         ("admin.screening_export", "GET"): Target("admin", query={"what": text()}),
         ("admin.event_export", "GET"): Target("admin", query={"what": text()}),
         ("admin.screening_tickets_pdf", "GET"): Target("admin"),

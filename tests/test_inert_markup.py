@@ -142,7 +142,7 @@ def build_festival(app):
     message = admin.get(f"/admin/screenings/{screening_id}/message").get_data(as_text=True)
     _post(admin, f"/admin/screenings/{screening_id}/message", {
         "subject": payload("subject"), "body": payload("body") + "\n\n" + payload("body"),
-        "audience": "confirmed", "form_key": hidden(message, "form_key")}, pages)
+        "audience": "confirmed", "form_key": hidden(message, "form_key"), "send": "1"}, pages)
     if "admin.privacy" in app.view_functions:  # one person's data, looked up by e-mail address
         _post(admin, "/admin/privacy", {"email": SIGNUP_EMAIL}, pages)
         _post(admin, "/admin/privacy/erase", {"email": SIGNUP_EMAIL}, pages)

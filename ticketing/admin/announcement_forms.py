@@ -13,4 +13,4 @@ class AnnouncementForm(FlaskForm):
     body = TextAreaField(_l("Message"), render_kw={"maxlength": BODY_MAX, "rows": 10})
     audience = RadioField(_l("Send it to"), choices=[], default="confirmed", validate_choice=False)
     form_key = HiddenField()
-    submit = SubmitField(_l("Send the message"))
+    submit = SubmitField(_l("Preview the message"))  # the preview asks "Send to N people?"

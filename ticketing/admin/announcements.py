@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from ..errors import InvalidInputError, NotFoundError
 from ..extensions import db
+from ..formatting import languages
 from ..formerrors import EXPIRED, put_errors
 from ..models import Screening
 from ..services import announcements
@@ -33,12 +34,12 @@ def screening_message(screening_id):
     language around the organizer's words; the messages sent before are listed below."""
     screening = db.get_or_404(Screening, screening_id)
     form = AnnouncementForm()
-    error = None
+    error, previews = None, None
     if request.method == "GET":
         form.form_key.data = secrets.token_urlsafe(24)
     elif not form.validate():
         error = str(EXPIRED)
-    else:
+    elif "send" in request.form:  # pressed on the preview: "Send to N people"
         try:
             sent = announcements.send(screening.id, form.subject.data, form.body.data, form.audience.data,
                                       form.form_key.data, user_id=current_user.id)
@@ -56,9 +57,18 @@ def screening_message(screening_id):
             return redirect(url_for("admin.screening_message", screening_id=screening.id), 303)
         db.session.rollback()
         screening = db.session.get(Screening, screening_id)
+    elif "edit" not in request.form:  # "Preview the message": as each language will read it
+        try:
+            previews = announcements.preview(screening.id, form.subject.data, form.body.data, form.audience.data)
+        except InvalidInputError as failure:
+            error = put_errors(form, failure)
+        if previews == []:
+            error = put_errors(form, InvalidInputError({"audience": str(announcements.NOBODY)}))
+            previews = None
     counts = announcements.audience_counts(screening.id)
     form.audience.choices = _audience_choices(counts)
     return render_template(
         "admin/screening_message.html", screening=screening, event=screening.event, form=form,
-        error=error, counts=counts, history=announcements.history(screening.id),
+        error=error, counts=counts, history=announcements.history(screening.id), previews=previews,
+        people=sum(p.people for p in previews or ()), language_names=dict(languages()),
     ), 422 if error else 200

@@ -26,6 +26,7 @@ BODY_MAX = 10_000
 FORM_KEY_MAX = 64
 # Who receives it: the people holding seats, or also those on the waiting list.
 AUDIENCES = {"confirmed": (CONFIRMED,), "active": (CONFIRMED, WAITLISTED)}
+NOBODY = _l("Nobody in this group has an e-mail address: there is no one to send it to.")
 _R = Registration.__table__.c
 _O = OutboxMessage.__table__
 
@@ -51,6 +52,40 @@ def audience_counts(screening_id):
         missed = sum(n for status, has_email, n in rows if status in statuses and not has_email)
         counts[audience] = (reached, missed)
     return counts
+
+
+@dataclass
+class Preview:
+    """The message as the attendees of one language will read it: their `locale`, how many they
+    are, and the e-mail's subject and text for the first of them (their greeting, their link)."""
+
+    locale: str
+    people: int
+    subject: str
+    text: str
+
+
+def preview(screening_id, subject, body, audience):
+    """The message as each language among its recipients will read it (cleaned as `send` cleans
+    it; nothing is written). Raises InvalidInputError, NotFoundError."""
+    from types import SimpleNamespace
+
+    from .mail_compose import compose
+
+    subject, body, audience, _key = clean(subject, body, audience, "x" * 16)
+    if db.session.get(Screening, screening_id) is None:
+        raise NotFoundError()
+    reached = (_R.screening_id == screening_id) & _R.status.in_(AUDIENCES[audience]) & (_R.email != "")
+    shown = []
+    for locale, people in db.session.execute(
+        sa.select(_R.locale, sa.func.count()).where(reached).group_by(_R.locale).order_by(sa.func.count().desc(), _R.locale)
+    ).all():
+        first = db.session.scalars(sa.select(Registration).where(reached, _R.locale == locale).order_by(_R.id).limit(1)).one()
+        row = SimpleNamespace(kind=ANNOUNCEMENT, recipient=first.email, locale=locale,
+                              announcement=SimpleNamespace(subject=subject, body=body))
+        message = compose(row, first, "<preview@localhost>", utcnow())
+        shown.append(Preview(locale, people, message["Subject"], message.get_body(("plain",)).get_content()))
+    return shown
 
 
 def history(screening_id):
@@ -119,8 +154,7 @@ def send(screening_id, subject, body, audience, form_key, user_id=None, now=None
                 ANNOUNCEMENT, now, announcement_id=announcement.id,
             )
             if not told:
-                raise InvalidInputError({"audience": _l(
-                    "Nobody in this group has an e-mail address: there is no one to send it to.")})
+                raise InvalidInputError({"audience": NOBODY})
             announcement.recipients = told
             audit.record(session, user_id, "screening.announce", screening, announcement=announcement.id,
                          audience=audience, messages=told)

@@ -136,7 +136,10 @@ def compose(outbox, registration, message_id, now):
 
 
 def _announcement(outbox):
-    """The organizer's message an outbox row of kind "announcement" carries, else None."""
+    """The organizer's message an outbox row of kind "announcement" carries (or a preview holds,
+    not yet written), else None."""
+    if getattr(outbox, "announcement", None) is not None:
+        return outbox.announcement
     announcement_id = getattr(outbox, "announcement_id", None)
     return db.session.get(Announcement, announcement_id) if announcement_id else None
 

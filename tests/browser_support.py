@@ -165,3 +165,14 @@ def assert_laid_out_whole(page, name):
     assert width <= viewport, f"{name} scrolls sideways at {viewport}px ({width}px)"
     split = page.evaluate(_SPLIT_WORDS)
     assert split == [], f"{name} at {viewport}px splits words across lines: {split[:10]}"
+
+
+def switch_language(page, name):
+    """Choose the language `name` (as written in itself) from the header, as a person would: in
+    the phone's menu when the header shows it, else in the row of languages."""
+    menu = page.locator(".language-menu summary")
+    if menu.is_visible():
+        menu.click()
+        page.locator(".language-menu").get_by_role("link", name=name).click()
+    else:
+        page.get_by_role("navigation", name="Language").get_by_role("link", name=name).click()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from browser_support import log_in, write_y4m
+from browser_support import log_in, switch_language, write_y4m
 from factories import PASSWORD, make_ticket
 from ticketing import security
 from ticketing.services import tickets
@@ -65,9 +65,9 @@ def test_every_kind_of_page_runs_without_a_csp_violation(live, camera, watched):
     assert page.locator("svg").count() >= 1  # the QR code, drawn inline
     ticket_page = page.url
     page.goto(ticket_page + "/cancel")
-    page.get_by_role("link", name="Français").click()
+    switch_language(page, "Français")
     page.wait_for_url(re.compile(r"/r/.+/cancel$"))
-    page.get_by_role("link", name="English").click()
+    switch_language(page, "English")
     page.goto(base + "/no/such/page")
 
     # Staff: log in, then the door with the camera reading a ticket.

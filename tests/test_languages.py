@@ -64,6 +64,10 @@ def test_the_browser_language_is_used_until_the_reader_chooses(client, film):
 
 def test_the_switcher_links_every_language_and_returns_to_the_same_page(client, film):
     page = client.get(f"/screenings/{film}?x=1").get_data(as_text=True)
+    row = re.search(r'<nav class="languages".*?</nav>', page, re.S).group(0)  # the phone's menu holds the same links
+    menu = re.search(r'<details class="language-menu">.*?</details>', page, re.S).group(0)
+    assert re.findall(r'<a href="[^"]+"', row) == re.findall(r'<a href="[^"]+"', menu)
+    page = row
     links = re.findall(r'<a href="(/language/[^"]+)" lang="(\w+)" hreflang="\w+"[^>]*>([^<]+)</a>', page)
     assert [(code, name) for _href, code, name in links] == [
         ("en", "English"), ("fr", "Français"), ("nl", "Nederlands"), ("kk", "Қазақша"), ("ru", "Русский")]

@@ -93,7 +93,7 @@ def test_the_list_shows_role_active_and_events(app, admin, make_event, door_user
     with app.app_context():
         accounts.update_user(door_user, events=[event])
     page = client.get("/admin/users").get_data(as_text=True)
-    row = re.search(r"<tr>\s*<td><a [^>]*>door@example.org</a>.*?</tr>", page, re.S).group(0)
+    row = re.search(r"<tr>\s*<td[^>]*><a [^>]*>door@example.org</a>.*?</tr>", page, re.S).group(0)
     assert "door staff" in row and "yes" in row and "Days of Kazakh Cinema" in row
 
 

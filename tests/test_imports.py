@@ -258,3 +258,25 @@ def test_command_line_import_prints_each_bad_row_and_adds_nothing(app, screening
     assert result.exit_code == 1
     assert "Row 3, email:" in result.output and "Row 4, name:" in result.output and "Row 4, seats:" in result.output
     assert registrations(app) == []
+
+
+def test_the_good_rows_can_be_added_and_the_bad_ones_skipped_by_choice(app, admin, client, screening):
+    """One bad row no longer blocks a whole list: the organizer may add the good rows, explicitly;
+    the plain Confirm still refuses a list with errors."""
+    data = "name,email,seats\nAna Guest,ana@example.org,1\nNo Email Needed,,2\n,missing-name@example.org,1\nBo Guest,bo@example.org,x\n"
+    page, url = preview(client, screening, data)
+    text = page.get_data(as_text=True)
+    assert "2 rows have errors (listed below)" in text
+    assert "Add the 2 good rows, skip the rows with errors" in text
+    assert confirm(client, url).status_code == 422 and registrations(app) == []  # not without the choice
+    done = client.post(url, data={"csrf_token": client.csrf, "skip_bad": "1"})
+    assert done.status_code == 303
+    assert sorted(r.name for r in registrations(app, screening)) == ["Ana Guest", "No Email Needed"]
+    assert client.post(url, data={"csrf_token": client.csrf, "skip_bad": "1"}).status_code == 404  # once only
+
+
+def test_a_list_without_a_good_row_offers_no_choice(app, admin, client, screening):
+    page, url = preview(client, screening, "name,email,seats\n,nobody@example.org,1\nBad Seats,b@example.org,zero\n")
+    assert "skip the rows with errors" not in page.get_data(as_text=True)
+    assert client.post(url, data={"csrf_token": client.csrf, "skip_bad": "1"}).status_code == 422
+    assert registrations(app) == []

@@ -78,7 +78,7 @@ def guest_import_confirm(screening_id, token):
         error = _("This form had expired. Please press Confirm again.")
     else:
         try:
-            added = imports.confirm(token, screening.id, current_user.id)
+            added = imports.confirm(token, screening.id, current_user.id, skip_bad=request.form.get("skip_bad") == "1")
         except imports.ImportExpiredError as failure:
             return _upload_page(screening, ImportForm(formdata=None), str(failure.message), 404)
         except TicketingError as failure:

@@ -90,6 +90,17 @@ class Preview:
         """Whether the list may be confirmed: rows, none bad, and no problem with the whole file."""
         return bool(self.rows) and not self.bad_rows and not self.problems
 
+    @property
+    def good_rows(self):
+        """The rows without an error: the guests that may be added."""
+        return [row for row in self.rows if row.guest and not row.errors]
+
+    @property
+    def can_skip_bad(self):
+        """Whether the organizer may add the good rows and skip the bad ones: some of each, and
+        no problem with the whole list (the seats are counted on the good rows only)."""
+        return bool(self.bad_rows) and bool(self.good_rows) and not self.problems
+
 
 def decode(data):
     """Return (text, encoding name) of an uploaded file, or raise ImportFileError."""
@@ -278,14 +289,16 @@ def load_preview(token, screening_id, user_id):
     return preview, record["filename"]
 
 
-def confirm(token, screening_id, user_id):
+def confirm(token, screening_id, user_id, skip_bad=False):
     """Add the previewed guests, all or none; the token works once. Returns the registrations.
+    With `skip_bad`, the organizer chose to add the good rows and skip the ones with errors.
 
-    Raises ImportExpiredError, ImportFileError (the preview had errors), and what
-    guests.add_guests raises (NoSeatsError, AlreadyRegisteredError, ScreeningCancelledError).
+    Raises ImportExpiredError, ImportFileError (the preview had errors, and skipping them was not
+    chosen or not possible), and what guests.add_guests raises (NoSeatsError,
+    AlreadyRegisteredError, ScreeningCancelledError).
     """
     preview, _filename = load_preview(token, screening_id, user_id)
-    if not preview.is_ok:
+    if not (preview.is_ok or (skip_bad and preview.can_skip_bad)):
         raise ImportFileError(_("This list has errors: correct the file and upload it again."))
     path = _path(token)
     claimed = path.with_suffix(f".{secrets.token_hex(4)}.claimed")
@@ -294,7 +307,7 @@ def confirm(token, screening_id, user_id):
     except FileNotFoundError:
         raise ImportExpiredError() from None
     try:
-        added = guests.add_guests(screening_id, [guests.Guest(**row.guest) for row in preview.rows], user_id=user_id)
+        added = guests.add_guests(screening_id, [guests.Guest(**row.guest) for row in preview.good_rows], user_id=user_id)
     except BaseException:
         os.rename(claimed, path)  # nothing was written: the organizer may try again
         raise

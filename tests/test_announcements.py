@@ -295,3 +295,19 @@ def test_a_preview_of_bad_input_says_what_is_wrong_and_sends_nothing(app, admin,
     response = post(admin, screening, page, send=None, subject="", body="  ")
     assert response.status_code == 422 and {"subject", "body"} <= set(errors(response.get_data(as_text=True)))
     assert announcement_rows(app) == []
+
+
+def test_a_test_goes_to_the_organizer_only_and_carries_no_attendees_link(app, admin, inbox, screening):
+    page = form_page(admin, screening)
+    response = post(admin, screening, page, send=None, test="1")
+    shown = response.get_data(as_text=True)
+    assert response.status_code == 200 and "A test was sent to admin@example.org." in shown
+    assert "Send this message to 2 people?" in shown  # still the preview: the real one is not sent
+    [message] = inbox.received
+    assert message["To"].addresses[0].addr_spec == "admin@example.org" and message["Subject"].startswith("[TEST] ")
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "Doors open later" in text and BODY in text
+    with app.app_context():
+        secrets_ = [r.secret for r in db.session.scalars(sa.select(Registration))]
+    assert not any(secret in message.as_string() for secret in secrets_)  # no attendee's private link
+    assert announcement_rows(app) == [] and announcements_written(app) == 0

@@ -2,6 +2,7 @@
 import secrets
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -11,7 +12,7 @@ from ..extensions import db
 from ..formatting import languages
 from ..formerrors import EXPIRED, put_errors
 from ..models import Screening
-from ..services import announcements
+from ..services import announcements, mailer
 from . import bp
 from .announcement_forms import AnnouncementForm
 
@@ -60,8 +61,14 @@ def screening_message(screening_id):
     elif "edit" not in request.form:  # "Preview the message": as each language will read it
         try:
             previews = announcements.preview(screening.id, form.subject.data, form.body.data, form.audience.data)
+            if "test" in request.form and previews:  # "Send a test to me", pressed on the preview
+                announcements.send_test(screening.id, form.subject.data, form.body.data, form.audience.data,
+                                        current_user.email, str(get_locale()))
+                flash(_("A test was sent to %(address)s.", address=current_user.email), "success")
         except InvalidInputError as failure:
             error = put_errors(form, failure)
+        except mailer.Unreachable as failure:
+            error = _("The test could not be sent: %(reason)s", reason=str(failure))
         if previews == []:
             error = put_errors(form, InvalidInputError({"audience": str(announcements.NOBODY)}))
             previews = None

@@ -88,6 +88,35 @@ def preview(screening_id, subject, body, audience):
     return shown
 
 
+def send_test(screening_id, subject, body, audience, to_address, locale):
+    """E-mail the message, as attendees will get it, to `to_address` only (the organizer), in
+    `locale`; nothing is written. Its greeting names the organizer's address and its ticket link
+    leads to no ticket (no attendee's private link leaves in a test). Raises InvalidInputError,
+    NotFoundError, mailer.Unreachable."""
+    import secrets
+    from types import SimpleNamespace
+
+    from . import mailer
+    from .mail_compose import compose, new_message_id
+
+    subject, body, audience, _key = clean(subject, body, audience, "x" * 16)
+    screening = db.session.get(Screening, screening_id)
+    if screening is None:
+        raise NotFoundError()
+    token = f"test-{secrets.token_hex(4)}"
+    reader = SimpleNamespace(id=0, name=to_address, email=to_address, secret=token, locale=locale,
+                             screening=screening, ticket=None, status=CONFIRMED)
+    row = SimpleNamespace(kind=ANNOUNCEMENT, recipient=to_address, locale=locale,
+                          announcement=SimpleNamespace(subject=subject, body=body))
+    message = compose(row, reader, new_message_id(token), utcnow())
+    message.replace_header("Subject", f"[TEST] {message['Subject']}")
+    transport = mailer.transport()
+    try:
+        transport.send(message, token)
+    finally:
+        transport.close()
+
+
 def history(screening_id):
     """The screening's messages, newest first, each with its outbox counts (sent, waiting, failed)."""
     o = _O.c

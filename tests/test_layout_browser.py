@@ -52,3 +52,26 @@ def test_every_page_fits_without_splitting_a_word(live, browser, pages, language
         if width == 360 and language == "kk":
             assert_accessible_on_a_phone(page, f"{name} ({language})")
     context.close()
+
+
+def test_every_page_passes_axe_in_dark_mode(live, browser, pages):
+    """With the system in dark mode the pages turn dark (prefers-color-scheme), and every text
+    still passes AA contrast (axe), public pages and back office alike."""
+    _app, base = live
+    public, office = pages
+    context = browser.new_context(viewport={"width": 360, "height": 800}, locale="en-GB", color_scheme="dark")
+    page = context.new_page()
+    page.goto(base + "/")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(20, 23, 27)"  # dark indeed
+    for name, path in public.items():
+        page.goto(base + path)
+        assert_accessible_on_a_phone(page, f"{name} (dark)")
+    page.goto(base + "/staff/login?next=/admin/")
+    page.fill("input[name=email]", "organizer@example.org")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("[type=submit]")
+    page.wait_for_url(base + "/admin/")
+    for name, path in office.items():
+        page.goto(base + path)
+        assert_accessible_on_a_phone(page, f"{name} (dark)")
+    context.close()

@@ -3,7 +3,7 @@
 Loads the demo festival into a temporary database, books a ticket and a waiting place, serves the
 app on a local port and has Debian's Chromium (Playwright) photograph each page at 360, 768 and
 1,280 pixels wide, in English and in Kazakh, as a visitor, a door volunteer and an organizer would
-see it. Writes `<folder>/<page>-<language>-<width>.png` (default folder: screenshots/, not
+see it; and in dark mode (the reader's system setting) at 360 and 1,280 pixels, in English. Writes `<folder>/<page>-<language>-<width>.png` (default folder: screenshots/, not
 committed) and prints what it wrote.
 
     .venv/bin/python tools/screenshots.py [folder]
@@ -84,9 +84,10 @@ def main(folder):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
                                              args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+        looks = [(language, "light") for language in LANGUAGES] + [("en", "dark")]
         for who, paths in pages.items():
-            for language in LANGUAGES:
-                context = browser.new_context(locale=language)
+            for language, scheme in looks:
+                context = browser.new_context(locale=language, color_scheme=scheme)
                 page = context.new_page()
                 page.goto(f"{base}/language/{language}?next=/staff/login")
                 if who != "visitor":
@@ -94,11 +95,11 @@ def main(folder):
                     page.fill("input[name=password]", PASSWORD)
                     page.click("[type=submit]")
                     page.wait_for_load_state()
-                for width in WIDTHS:
+                for width in WIDTHS if scheme == "light" else (360, 1280):
                     page.set_viewport_size({"width": width, "height": 900})
                     for name, path in paths.items():
                         page.goto(base + path)
-                        target = folder / f"{name}-{language}-{width}.png"
+                        target = folder / f"{name}-{language}-{width}{'-dark' if scheme == 'dark' else ''}.png"
                         page.screenshot(path=str(target), full_page=True)
                         written += 1
                 context.close()

@@ -93,3 +93,50 @@ def test_an_organizer_sets_up_a_festival_imports_guests_follows_and_exports(live
         stored = db.session.scalar(sa.select(sa.func.count()).select_from(Registration).where(Registration.screening_id.in_(ids)))
     assert stored == 11
     context.close()
+
+
+def test_from_a_phone_an_organizer_creates_a_screening_finds_exports_and_writes_to_its_attendees(live, browser):
+    """Issue 19's promise, at 360 px in the lobby: a new screening, its attendees found, exported
+    and written to (previewed, then sent), every step by tapping what the phone shows."""
+    app, base = live
+    with app.app_context():
+        create_user("organizer@example.org", "admin", PASSWORD)
+        event_id = db.session.scalar(sa.select(Event.id).order_by(Event.id))
+    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="en-GB", accept_downloads=True)
+    page = context.new_page()
+    page.goto(base + "/staff/login?next=/admin/")
+    log_in(page, "organizer@example.org", then=r"/admin/$")
+
+    page.goto(f"{base}/admin/events/{event_id}")
+    page.get_by_role("link", name="Add a screening").first.click()
+    page.get_by_label("Title", exact=True).fill("Lobby Screening")
+    page.get_by_label("Starts at").fill("2030-05-04T20:00")
+    page.get_by_label("Capacity").fill("30")
+    page.get_by_label("Published: shown on the public pages").check()
+    page.get_by_role("button", name="Save the screening").click()
+    expect(page.get_by_text("The screening Lobby Screening is saved")).to_be_visible()
+    with app.app_context():
+        screening_id = db.session.scalar(sa.select(Screening.id).where(Screening.title == "Lobby Screening"))
+        from ticketing.services import booking
+
+        booking.book(screening_id, "Dana Lobby", "dana@example.org", 1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    page.goto(f"{base}/admin/screenings/{screening_id}/attendees")
+    page.get_by_label("Search").fill("dana")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("table.attendees td[data-label='Name']")).to_have_text("Dana Lobby")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile(r"^Attendees \(CSV\)")).click()
+    rows = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8-sig").read())))
+    assert any("Dana Lobby" in row for row in rows)
+
+    page.get_by_role("link", name="Write to the attendees").click()
+    page.get_by_label("Subject").fill("Doors open at 19:45")
+    page.get_by_label("Message").fill("See you in the lobby.")
+    page.get_by_role("button", name="Preview the message").click()
+    expect(page.get_by_role("heading", name="Send this message to 1 person?")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.get_by_role("button", name="Send to 1 person").click()
+    expect(page.get_by_text("The message will be sent to 1 person within a minute.")).to_be_visible()
+    context.close()

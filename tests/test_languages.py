@@ -236,7 +236,7 @@ def test_an_imported_guest_list_may_give_each_guest_a_language(app, admin, film)
                           data={"csrf_token": token, "file": (io.BytesIO(rows.encode()), "guests.csv")})
     page = admin.get(response.location).get_data(as_text=True)
     assert "klingon" in page and "en, fr, nl, kk, ru" in page  # the bad row says what is allowed
-    cells = re.findall(r"<td>(en|fr|nl|kk|ru)</td>", page)
+    cells = re.findall(r"<td[^>]*>(en|fr|nl|kk|ru)</td>", page)
     assert cells == ["kk", "ru", "nl"]  # an empty cell: the uploader's language
 
 

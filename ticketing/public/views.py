@@ -4,9 +4,9 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
-from ..formatting import local_date, local_datetime
 from ..errors import AlreadyCancelledError, InvalidInputError, NotFoundError, TicketingError
 from ..extensions import db
+from ..formatting import local_date, local_datetime
 from ..models import Event, Screening
 from ..security import limit_link_lookups, limit_signups
 from ..services import booking, calendar, pdf_tickets, posters, programme, tickets

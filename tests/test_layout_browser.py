@@ -31,6 +31,15 @@ def pages(live):
     return public, office
 
 
+def log_in_to_the_back_office(page, base):
+    """Log in as the organizer, whatever the page's language (the fields by name, not by label)."""
+    page.goto(base + "/staff/login?next=/admin/")
+    page.fill("input[name=email]", "organizer@example.org")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("[type=submit]")
+    page.wait_for_url(base + "/admin/")
+
+
 @pytest.mark.parametrize("language", ["en", "kk"])
 @pytest.mark.parametrize("width", [360, 1280])
 def test_every_page_fits_without_splitting_a_word(live, browser, pages, language, width):
@@ -41,11 +50,7 @@ def test_every_page_fits_without_splitting_a_word(live, browser, pages, language
     for name, path in public.items():
         page.goto(base + path)
         assert_laid_out_whole(page, f"{name} ({language})")
-    page.goto(base + "/staff/login?next=/admin/")
-    page.fill("input[name=email]", "organizer@example.org")  # the labels are in the page's language
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[type=submit]")
-    page.wait_for_url(base + "/admin/")
+    log_in_to_the_back_office(page, base)
     for name, path in office.items():
         page.goto(base + path)
         assert_laid_out_whole(page, f"{name} ({language})")
@@ -66,11 +71,7 @@ def test_every_page_passes_axe_in_dark_mode(live, browser, pages):
     for name, path in public.items():
         page.goto(base + path)
         assert_accessible_on_a_phone(page, f"{name} (dark)")
-    page.goto(base + "/staff/login?next=/admin/")
-    page.fill("input[name=email]", "organizer@example.org")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[type=submit]")
-    page.wait_for_url(base + "/admin/")
+    log_in_to_the_back_office(page, base)
     for name, path in office.items():
         page.goto(base + path)
         assert_accessible_on_a_phone(page, f"{name} (dark)")

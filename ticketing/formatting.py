@@ -79,5 +79,6 @@ def register(app):
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_time)
     app.add_template_filter(day_name)
+    app.add_template_global(day_name)
     app.add_template_global(get_locale)
     app.add_template_global(generate_csrf, "csrf_token")  # for pages whose script calls the API

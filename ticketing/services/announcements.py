@@ -6,7 +6,9 @@ sender delivers each in the attendee's language: greeting, screening and links t
 organizer's own words as written. The form's one-time key makes a form sent twice (a double
 click, a reload, two tabs) send once.
 """
+import secrets
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -16,8 +18,9 @@ from ..database import write_transaction
 from ..errors import InvalidInputError, NotFoundError
 from ..extensions import db
 from ..models import Announcement, OutboxMessage, Registration, Screening, utcnow
-from . import audit
+from . import audit, mailer
 from . import event_inputs as fi
+from .mail_compose import compose, new_message_id
 from .notifications import ANNOUNCEMENT, notify_where
 from .seats import CONFIRMED, WAITLISTED
 
@@ -68,10 +71,6 @@ class Preview:
 def preview(screening_id, subject, body, audience):
     """The message as each language among its recipients will read it (cleaned as `send` cleans
     it; nothing is written). Raises InvalidInputError, NotFoundError."""
-    from types import SimpleNamespace
-
-    from .mail_compose import compose
-
     subject, body, audience, _key = clean(subject, body, audience, "x" * 16)
     if db.session.get(Screening, screening_id) is None:
         raise NotFoundError()
@@ -93,12 +92,6 @@ def send_test(screening_id, subject, body, audience, to_address, locale):
     `locale`; nothing is written. Its greeting names the organizer's address and its ticket link
     leads to no ticket (no attendee's private link leaves in a test). Raises InvalidInputError,
     NotFoundError, mailer.Unreachable."""
-    import secrets
-    from types import SimpleNamespace
-
-    from . import mailer
-    from .mail_compose import compose, new_message_id
-
     subject, body, audience, _key = clean(subject, body, audience, "x" * 16)
     screening = db.session.get(Screening, screening_id)
     if screening is None:

@@ -180,7 +180,8 @@ def _door_page(shown, status=200, form=None, walkin_form=None, **values):
     return render_template(
         "staff/door.html", screening=shown, form=form or ScanForm(formdata=None),
         walkin_form=walkin_form or WalkinForm(formdata=None),
-        confirmed=confirmed, inside=inside, waiting=waiting, free=max(free, 0), titles=titles, reasons=reasons, walkin_seats_max=guests.GUEST_SEATS_MAX,
+        confirmed=confirmed, inside=inside, waiting=waiting, free=max(free, 0),
+        titles=titles, reasons=reasons, walkin_seats_max=guests.GUEST_SEATS_MAX,
         release_at=guests.release_time(shown),
         screening_times={str(s.id): local_datetime(s.starts_at, shown.event.tz) for s in shown.event.screenings},
         **{"verdict": None, "error": None, "walkin": None, **values},
@@ -224,8 +225,8 @@ def vendor(name):
 
 # The installable door (issue 7): its manifest, icon and service worker. They are public (a
 # browser fetches a manifest and its icons without cookies) and hold no data, only asset URLs.
-DOOR_STATIC_ASSETS = ("door-rule.js", "door-offline.js", "door-status.js", "door-camera.js", "door.js", "door.css", "style.css",
-                      "door-icon.svg")
+DOOR_STATIC_ASSETS = ("door-rule.js", "door-offline.js", "door-status.js", "door-camera.js", "door.js", "door.css",
+                      "style.css", "door-icon.svg")
 SERVICE_WORKER_TEMPLATE = ROOT / "templates" / "staff" / "door-sw.js"
 
 

@@ -220,10 +220,14 @@ class Screening(db.Model):
         return self.is_published and self.event.is_published
 
     @property
+    def place(self):
+        """Where it is shown: its own venue, else the event's."""
+        return self.venue or self.event.venue
+
+    @property
     def display_venue(self):
         """The venue and hall to show, falling back to the event's venue."""
-        venue = self.venue or self.event.venue
-        return f"{venue}, {self.hall}" if self.hall else venue
+        return f"{self.place}, {self.hall}" if self.hall else self.place
 
 
 class Registration(db.Model):

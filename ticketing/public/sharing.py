@@ -85,6 +85,7 @@ def wrap(draw, text, font, width, most):
     return lines
 
 
+@lru_cache(maxsize=64)  # a shared link is fetched by every chat app that shows it; a poster's name holds its hash
 def card_png(font_dir, kicker, title, details, poster=None):
     """The 1200 x 630 PNG shown beside a shared link: `kicker` (the festival's name) above the
     `title`, then `details` (a few short lines: when, where), and the poster (a file path) on the

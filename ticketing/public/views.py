@@ -293,7 +293,8 @@ def _card(contents):
         language = current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(language):
         kicker, title, details, poster = contents()
-        png = sharing.card_png(current_app.config["TICKET_FONT_DIR"], kicker, title, [d for d in details if d], poster)
+        png = sharing.card_png(current_app.config["TICKET_FONT_DIR"], kicker, title, tuple(d for d in details if d),
+                               str(poster) if poster else None)
     return Response(png, mimetype="image/png", headers={"Cache-Control": CARD_CACHE})
 
 

@@ -27,10 +27,6 @@ class Programme:
     total: int  # published screenings before filtering
 
 
-def _venue(screening):
-    return screening.venue or screening.event.venue
-
-
 def programme(event, day="", language="", venue=""):
     """The programme of `event`: its published screenings grouped by local day, those matching
     the filters only. A filter value that matches nothing offered counts as no filter (an old
@@ -42,7 +38,7 @@ def programme(event, day="", language="", venue=""):
     choices = {
         "day": list(dict.fromkeys(local_day(s).isoformat() for s in every)),
         "language": sorted({s.language for s in every if s.language}, key=str.casefold),
-        "venue": sorted({_venue(s) for s in every if _venue(s)}, key=str.casefold),
+        "venue": sorted({s.place for s in every if s.place}, key=str.casefold),
     }
     chosen = {name: value if value in choices[name] else ""
               for name, value in (("day", day), ("language", language), ("venue", venue))}
@@ -52,7 +48,7 @@ def programme(event, day="", language="", venue=""):
             continue
         if chosen["language"] and screening.language != chosen["language"]:
             continue
-        if chosen["venue"] and _venue(screening) != chosen["venue"]:
+        if chosen["venue"] and screening.place != chosen["venue"]:
             continue
         days.setdefault(local_day(screening), Day(local_day(screening))).screenings.append(
             (screening, booking.availability(screening)))

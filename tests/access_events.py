@@ -18,4 +18,6 @@ ROWS = [
     ("GET", "/admin/screenings/1/cancel", None, ADMIN_PAGE),
     ("POST", "/admin/screenings/1/cancel", {}, ADMIN_ACTION),
     ("POST", "/admin/screenings/1/poster", {"remove": "Remove the poster"}, ADMIN_ACTION),
+    ("POST", "/admin/events/1/logo", {"remove": "Remove the logo"}, ADMIN_ACTION),
+    ("POST", "/admin/events/1/cover", {"remove": "Remove the cover image"}, ADMIN_ACTION),
 ]

@@ -244,7 +244,7 @@ def default_arguments(world, endpoint):
         "event_id": world.event_id, "screening_id": world.screening_id, "registration_id": world.registration_id,
         "user_id": world.door_id, "device_id": world.device_id, "outbox_id": world.outbox_id,
         "checkin_id": world.checkin_id, "secret": world.secret, "token": world.import_token, "slug": "fest",
-        "code": "fr", "fmt": "csv", "name": "missing.jpg", "size": 192,
+        "code": "fr", "fmt": "csv", "name": "missing.jpg", "size": 192, "kind": "logo", "colour": "0b5cad",
     }
     if endpoint == "staff.vendor":
         values["name"] = "zxing-reader.js"

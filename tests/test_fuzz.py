@@ -104,7 +104,7 @@ SCREENING_FIELDS = {
     )
 }
 EVENT_FIELDS = {name: text() for name in (
-    "name", "slug", "description", "timezone", "venue", "address", "contact_email", "is_published")}
+    "name", "slug", "description", "timezone", "venue", "address", "contact_email", "accent", "is_published")}
 ATTENDEE_QUERY = {name: text() for name in ("q", "status", "source", "sort", "after", "before")}
 
 
@@ -115,6 +115,7 @@ def targets(world):
         ("public.event", "GET"): Target("anonymous"),
         ("public.language", "GET"): Target("anonymous", query={"next": NEXT}, examples=30),
         ("public.poster", "GET"): Target("anonymous"),
+        ("public.theme", "GET"): Target("anonymous"),
         ("public.screening", "GET"): Target("anonymous"),
         ("public.screening", "POST"): Target("anonymous", form={
             "name": text(), "email": EMAIL, "seats": SEATS, "form_key": text()}, examples=30),
@@ -158,6 +159,8 @@ def targets(world):
         ("admin.screening_cancel", "POST"): Target("admin", form={"submit": text()}, examples=10),
         ("admin.screening_poster", "POST"): Target("admin", form={"remove": text(), "upload": text()},
                                                    files={"poster": IMAGES}),
+        ("admin.event_picture", "POST"): Target("admin", form={"remove": text(), "upload": text()},
+                                                files={"logo": IMAGES, "cover": IMAGES}),
         ("admin.screening_dashboard", "GET"): Target("admin"),
         ("admin.event_dashboard", "GET"): Target("admin"),
         ("admin.dashboard", "GET"): Target("admin"),

@@ -1,8 +1,9 @@
 """The words stored for a scan's result and reason, an outbox message's kind and an audit entry's
 action are enums (models.py), and the database keeps each column to its enum's words (CHECK
-constraints, migration 0010), whatever writes the row."""
+constraints, migration 0010 and those that add words since), whatever writes the row."""
 import importlib.util
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -13,14 +14,19 @@ from ticketing.extensions import db
 from ticketing.models import AuditAction, MessageKind, ScanReason, ScanResult, utcnow
 from ticketing.services import audit, checkin, notifications
 
-MIGRATION = Path(__file__).parent.parent / "migrations" / "versions" / "0010_known_words.py"
+MIGRATIONS = Path(__file__).parent.parent / "migrations" / "versions"
 
 
 def migration():
-    spec = importlib.util.spec_from_file_location("known_words", MIGRATION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The lists of words as the newest migration that states each one leaves them."""
+    known = {}
+    for path in sorted(MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        known.update({name: getattr(module, name) for name in ("RESULTS", "REASONS", "KINDS", "ACTIONS")
+                      if hasattr(module, name)})
+    return SimpleNamespace(**known)
 
 
 def test_the_migration_knows_every_word_of_the_enums():

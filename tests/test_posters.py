@@ -11,7 +11,7 @@ from pages import errors
 from test_events_admin import admin, post  # noqa: F401  (the logged-in admin fixture)
 from ticketing.extensions import db
 from ticketing.models import AuditEntry, Screening
-from ticketing.services import posters
+from ticketing.services import pictures
 
 NAME = re.compile(r"1-[0-9a-f]{16}\.jpg")
 
@@ -101,7 +101,7 @@ def test_a_decompression_bomb_is_refused(app, admin, make_screening, size):
 
 def test_a_file_just_over_the_limit_is_refused_with_a_message(app, admin, make_screening):
     screening_id = make_screening()
-    response = upload(admin, screening_id, b"\x89PNG" + b"\0" * posters.MAX_BYTES)
+    response = upload(admin, screening_id, b"\x89PNG" + b"\0" * pictures.MAX_BYTES)
     assert response.status_code == 422
     assert "larger than 10 MB" in errors(response.get_data(as_text=True))["poster"]
     assert poster_files(app) == []
@@ -186,8 +186,8 @@ def test_the_demo_films_get_posters_drawn_when_the_demo_is_loaded(app):
     with app.app_context():
         event = load_demo()
         shown = [(s.title, s.poster) for s in event.screenings]
-        sizes = [posters.poster_size(name) for _title, name in shown]
-        images = [Image.open(posters.poster_path(name)) for _title, name in shown]
+        sizes = [pictures.picture_size(name) for _title, name in shown]
+        images = [Image.open(pictures.picture_path(name)) for _title, name in shown]
     assert len(shown) == 3 and all(name for _title, name in shown)
     assert all(size and size[1] > size[0] for size in sizes)  # portrait, as a poster is
     assert all(image.format == "JPEG" for image in images)  # stored as uploads are: checked and resized

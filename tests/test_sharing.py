@@ -10,7 +10,7 @@ from PIL import Image
 
 from ticketing.extensions import db
 from ticketing.models import Screening
-from ticketing.services import posters
+from ticketing.services import pictures
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_a_screenings_card_shows_its_poster(app, client, festival):
     red = io.BytesIO()
     Image.new("RGB", (800, 1200), (200, 30, 30)).save(red, "PNG")
     with app.app_context():
-        posters.save_poster(screening_id, red.getvalue())
+        pictures.save_poster(screening_id, red.getvalue())
     card = Image.open(io.BytesIO(client.get(f"/screenings/{screening_id}/card.png").data)).convert("RGB")
 
     def redish(picture):  # pixels of the right third that are the poster's red

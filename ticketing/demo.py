@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from .database import write_transaction
-from .demo_posters import poster_png
+from .demo_posters import FESTIVAL_COLOUR, cover_png, logo_png, poster_png
 from .models import Event, Screening
-from .services import posters
+from .services import pictures
 from .services.schedule import local_to_utc
 
 TZ = "Europe/Brussels"
@@ -59,6 +59,7 @@ def load_demo(today=None):
             venue=VENUE,
             address="Brussels",
             contact_email="kazakh-cinema@example.org",
+            accent=FESTIVAL_COLOUR,
         )
         session.add(event)
         session.add_all(
@@ -105,10 +106,14 @@ def load_demo(today=None):
 
 
 def _draw_posters(event):
-    """Give each demo film a poster drawn here (demo_posters.py), as an organizer would upload one."""
+    """Give each demo film a poster, and the festival its logo and cover, drawn here
+    (demo_posters.py), as an organizer would upload them."""
     films = list(dict.fromkeys(screening.title for screening in event.screenings))
     for screening in event.screenings:
         credits = " · ".join(str(part) for part in (screening.director, screening.year) if part)
         png = poster_png(current_app.config["TICKET_FONT_DIR"], screening.title, screening.original_title,
                          credits, films.index(screening.title))
-        posters.save_poster(screening.id, png)
+        pictures.save_poster(screening.id, png)
+    logo = logo_png(current_app.config["TICKET_FONT_DIR"], "Kazakh Cinema", "Days in Brussels")
+    pictures.save_event_picture(event.id, pictures.LOGO, logo)
+    pictures.save_event_picture(event.id, pictures.COVER, cover_png())

@@ -98,7 +98,11 @@ class AuditAction(str, enum.Enum):
 
     DEVICE_CREATE = "device.create"
     DEVICE_REVOKE = "device.revoke"
+    EVENT_COVER = "event.cover"
+    EVENT_COVER_REMOVE = "event.cover_remove"
     EVENT_CREATE = "event.create"
+    EVENT_LOGO = "event.logo"
+    EVENT_LOGO_REMOVE = "event.logo_remove"
     EVENT_PUBLISH = "event.publish"
     EVENT_UNPUBLISH = "event.unpublish"
     EVENT_UPDATE = "event.update"
@@ -151,6 +155,10 @@ class Event(db.Model):
     # Unpublished events and their screenings are seen by staff only.
     is_published: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The festival's own look (services/colours.py, services/pictures.py): "" for the site's own.
+    accent: Mapped[str] = mapped_column(sa.String(7), default="")
+    logo: Mapped[str] = mapped_column(sa.String(80), default="")
+    cover: Mapped[str] = mapped_column(sa.String(80), default="")
 
     screenings: Mapped[list["Screening"]] = relationship(
         back_populates="event", order_by="Screening.starts_at"

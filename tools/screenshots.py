@@ -6,7 +6,9 @@ app on a local port and has Debian's Chromium (Playwright) photograph each page 
 see it; and in dark mode (the reader's system setting) at 360 and 1,280 pixels, in English. Writes `<folder>/<page>-<language>-<width>.png` (default folder: screenshots/, not
 committed) and prints what it wrote.
 
-    .venv/bin/python tools/screenshots.py [folder]
+    .venv/bin/python tools/screenshots.py [folder] [page,page…]
+
+The second argument keeps only the pages named (for example programme,ticket,admin-event).
 """
 import os
 import sys
@@ -61,7 +63,7 @@ def world(app):
     return {"visitor": visitor, "door@example.org": volunteer, "admin@example.org": organizer}
 
 
-def main(folder):
+def main(folder, only=None):
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 
@@ -77,6 +79,9 @@ def main(folder):
 
         upgrade(directory=str(ROOT / "migrations"))
     pages = world(app)
+    if only:
+        pages = {who: {name: path for name, path in paths.items() if name in only} for who, paths in pages.items()}
+        pages = {who: paths for who, paths in pages.items() if paths}
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
@@ -110,4 +115,5 @@ def main(folder):
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "screenshots").resolve())
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "screenshots").resolve(),
+         set(sys.argv[2].split(",")) if len(sys.argv) > 2 else None)

@@ -25,7 +25,7 @@ class _ValuesForm(FlaskForm):
 class EventForm(_ValuesForm):
     """An event's fields."""
 
-    FIELDS = ("name", "slug", "description", "timezone", "venue", "address", "contact_email", "is_published")
+    FIELDS = ("name", "slug", "description", "timezone", "venue", "address", "contact_email", "accent", "is_published")
 
     name = StringField(lazy_pgettext("the name of an event", "Name"), render_kw={"maxlength": 200})
     slug = StringField(_l("Web address name"), render_kw={"maxlength": 80, "autocapitalize": "none",
@@ -37,6 +37,8 @@ class EventForm(_ValuesForm):
     venue = StringField(_l("Venue"), render_kw={"maxlength": 200})
     address = StringField(_l("Address"), render_kw={"maxlength": 300, "autocomplete": "street-address"})
     contact_email = EmailField(_l("Contact e-mail address"), render_kw={"maxlength": 254, "autocomplete": "email"})
+    accent = StringField(_l("The festival's colour"), render_kw={"maxlength": 7, "autocomplete": "off",
+                                                                  "spellcheck": "false", "size": 8})
     is_published = BooleanField(_l("Published: shown on the public pages"))
     submit = SubmitField(_l("Save the event"))
 
@@ -113,10 +115,28 @@ class CancelScreeningForm(FlaskForm):
     submit = SubmitField(_l("Yes, cancel this screening and tell everyone"))
 
 
+_IMAGES = {"accept": "image/jpeg,image/png,image/webp,image/gif"}
+
+
 class PosterForm(FlaskForm):
     """Upload a poster, or remove the one there is."""
 
-    poster = FileField(_l("Poster image (JPEG, PNG, WebP or GIF, at most 10 MB)"),
-                       render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"})
+    poster = FileField(_l("Poster image (JPEG, PNG, WebP or GIF, at most 10 MB)"), render_kw=_IMAGES)
     upload = SubmitField(_l("Upload the poster"))
     remove = SubmitField(_l("Remove the poster"))
+
+
+class LogoForm(FlaskForm):
+    """Upload the festival's logo, or remove the one there is."""
+
+    logo = FileField(_l("Logo image (JPEG, PNG, WebP or GIF, at most 10 MB)"), render_kw=_IMAGES)
+    upload = SubmitField(_l("Upload the logo"))
+    remove = SubmitField(_l("Remove the logo"))
+
+
+class CoverForm(FlaskForm):
+    """Upload the festival's cover image, or remove the one there is."""
+
+    cover = FileField(_l("Cover image (JPEG, PNG, WebP or GIF, at most 10 MB)"), render_kw=_IMAGES)
+    upload = SubmitField(_l("Upload the cover image"))
+    remove = SubmitField(_l("Remove the cover image"))

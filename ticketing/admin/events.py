@@ -1,4 +1,5 @@
-"""Back office: events and their screenings, publishing, cancelling, posters."""
+"""Back office: events and their screenings, publishing, cancelling, posters, a festival's logo
+and cover."""
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,11 +13,11 @@ from ..errors import InvalidInputError, NotFoundError, ScreeningCancelledError
 from ..extensions import db
 from ..formerrors import put_errors
 from ..models import Event, Screening
-from ..services import checkin, events as service, posters
+from ..services import checkin, events as service, pictures
 from ..services.event_inputs import time_zones
 from ..urls import local_path
 from . import bp
-from .event_forms import CancelScreeningForm, EventForm, PosterForm, PublishForm, ScreeningForm
+from .event_forms import CancelScreeningForm, CoverForm, EventForm, LogoForm, PosterForm, PublishForm, ScreeningForm
 
 _ID = "<int(max=2147483647):{}>"
 EXPIRED = _l("This form had expired. Your entries are kept: please save again.")
@@ -92,11 +93,55 @@ def event(event_id):
         else:
             flash(_("The event is saved."), "success")
             return redirect(url_for("admin.event", event_id=event_id), 303)
+    return _event_view(shown, form, error)
+
+
+def _event_view(shown, form, error, forms=None, status=None):
+    """The event's page: its screenings, its form, its look (logo and cover forms, as given)."""
     db.session.refresh(shown)
-    return _event_page(
+    page, code = _event_page(
         "admin/event.html", form, error, event=shown, publish_form=PublishForm(),
         counts=checkin.screening_counts([s.id for s in shown.screenings]), link_if=link_if,
+        picture_forms={"logo": LogoForm(formdata=None), "cover": CoverForm(formdata=None), **(forms or {})},
+        picture_sizes={kind: pictures.picture_size(getattr(shown, kind)) for kind in ("logo", "cover")},
     )
+    return page, status or code
+
+
+_PICTURES = {"logo": (pictures.LOGO, LogoForm), "cover": (pictures.COVER, CoverForm)}
+
+
+@bp.route(f"/events/{_ID.format('event_id')}/<any(logo, cover):kind>", methods=["POST"])
+def event_picture(event_id, kind):
+    """Upload the festival's logo or cover image, or remove it."""
+    shown = _event_or_404(event_id)
+    picture, form_class = _PICTURES[kind]
+    request.max_content_length = pictures.MAX_BYTES + 256 * 1024  # as a poster's upload
+    form = EventForm(formdata=None)
+    form.fill_from(shown)
+
+    def again(upload_form, message, status=422):
+        upload_form[kind].errors = [message]
+        return _event_view(shown, form, None, {kind: upload_form}, status)
+
+    try:
+        upload_form = form_class()
+        valid = upload_form.validate()
+    except RequestEntityTooLarge:
+        return again(form_class(formdata=None), _("This file is larger than %(n)d MB. Please upload a smaller image.",
+                                                   n=pictures.MAX_BYTES // (1024 * 1024)), 413)
+    if not valid:
+        return again(upload_form, _("This form had expired. Please try again."))
+    try:
+        if upload_form.remove.data:
+            pictures.remove_event_picture(event_id, picture, user_id=current_user.id)
+            flash(_("The logo is removed.") if kind == "logo" else _("The cover image is removed."), "info")
+        else:
+            pictures.save_event_picture(event_id, picture, upload_form[kind].data, user_id=current_user.id)
+            flash(_("The logo is saved.") if kind == "logo" else _("The cover image is saved."), "success")
+    except InvalidInputError as failure:
+        return again(upload_form, failure.fields.get(kind))
+    return redirect(url_for("admin.event", event_id=event_id) + "#look-heading", 303)
 
 
 def _published_value():
@@ -184,7 +229,7 @@ def _screening_page(shown, form, error, poster_form=None, poster_error=None, sta
     return render_template(
         "admin/screening_form.html", form=form, error=error, event=shown.event, screening=shown,
         poster_form=poster_form, poster_error=poster_error,
-        poster_dims=posters.poster_size(shown.poster),
+        poster_dims=pictures.picture_size(shown.poster),
     ), status or (422 if error or poster_error else 200)
 
 
@@ -232,7 +277,7 @@ def screening_poster(screening_id):
     """Upload a screening's poster, or remove it."""
     shown = _screening_or_404(screening_id)
     # Posters are larger than any other form: this request alone may carry one (and a little).
-    request.max_content_length = posters.MAX_BYTES + 256 * 1024
+    request.max_content_length = pictures.MAX_BYTES + 256 * 1024
     form = ScreeningForm(formdata=None)
     form.fill_from(shown)
     try:
@@ -240,16 +285,16 @@ def screening_poster(screening_id):
         valid = poster_form.validate()
     except RequestEntityTooLarge:
         message = _("This file is larger than %(n)d MB. Please upload a smaller image.",
-                    n=posters.MAX_BYTES // (1024 * 1024))
+                    n=pictures.MAX_BYTES // (1024 * 1024))
         return _screening_page(shown, form, None, PosterForm(formdata=None), message, status=413)
     if not valid:
         return _screening_page(shown, form, None, poster_form, _("This form had expired. Please try again."))
     try:
         if poster_form.remove.data:
-            posters.remove_poster(screening_id, user_id=current_user.id)
+            pictures.remove_poster(screening_id, user_id=current_user.id)
             flash(_("The poster is removed."), "info")
         else:
-            posters.save_poster(screening_id, poster_form.poster.data, user_id=current_user.id)
+            pictures.save_poster(screening_id, poster_form.poster.data, user_id=current_user.id)
             flash(_("The poster is saved."), "success")
     except InvalidInputError as failure:
         return _screening_page(shown, form, None, poster_form, failure.fields.get("poster"))

@@ -8,9 +8,11 @@ import io
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-ACCENT = "#0b5cad"
+from ..services import colours
+
+ACCENT = colours.HOUSE
 ICON_SIZES = (32, 180, 192, 512)  # the tab, Apple's home screen, the manifest's two
 FAVICON_SIZES = (16, 32, 48)
 CARD_SIZE = (1200, 630)
@@ -85,15 +87,22 @@ def wrap(draw, text, font, width, most):
     return lines
 
 
-@lru_cache(maxsize=64)  # a shared link is fetched by every chat app that shows it; a poster's name holds its hash
-def card_png(font_dir, kicker, title, details, poster=None):
+@lru_cache(maxsize=64)  # a shared link is fetched by every chat app that shows it; a picture's name holds its hash
+def card_png(font_dir, kicker, title, details, poster=None, colour=ACCENT, cover=None):
     """The 1200 x 630 PNG shown beside a shared link: `kicker` (the festival's name) above the
     `title`, then `details` (a few short lines: when, where), and the poster (a file path) on the
-    right when there is one, else the site's ticket."""
+    right when there is one, else the site's ticket; on the festival's `colour`. With a `cover`
+    (a file path) the cover fills the card, the words on a dark band across it."""
     width, height = CARD_SIZE
-    card = Image.new("RGB", CARD_SIZE, ACCENT)
-    draw = ImageDraw.Draw(card)
-    if poster is not None:
+    card = Image.new("RGB", CARD_SIZE, colour)
+    if cover is not None:
+        with Image.open(cover) as image:
+            card = ImageOps.fit(image.convert("RGB"), CARD_SIZE, Image.LANCZOS)
+        shade = Image.new("RGBA", CARD_SIZE, (0, 0, 0, 0))
+        ImageDraw.Draw(shade).rectangle((0, 0, width * 2 // 3, height), fill=(0, 0, 0, 170))
+        card = Image.alpha_composite(card.convert("RGBA"), shade).convert("RGB")
+        left = width * 2 // 3 + _MARGIN
+    elif poster is not None:
         with Image.open(poster) as image:
             image = image.convert("RGB")
             image.thumbnail((width // 3, height - 2 * _MARGIN))
@@ -103,11 +112,12 @@ def card_png(font_dir, kicker, title, details, poster=None):
         icon = _ticket_icon(300)
         left = width - _MARGIN - icon.width
         card.paste(icon, (left, (height - icon.height) // 2), icon)
+    draw = ImageDraw.Draw(card)
     text_width = left - 2 * _MARGIN
     y = _MARGIN
     small, big, plain = font(font_dir, True, 34), font(font_dir, True, 68), font(font_dir, False, 36)
     for line in wrap(draw, kicker, small, text_width, 1):
-        draw.text((_MARGIN, y), line, font=small, fill="#dce8f7")
+        draw.text((_MARGIN, y), line, font=small, fill="#e8eef5")
         y += 56
     y += 12
     for line in wrap(draw, title, big, text_width, 3):

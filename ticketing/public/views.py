@@ -9,7 +9,7 @@ from ..extensions import db
 from ..formatting import local_date, local_datetime
 from ..models import Event, Screening
 from ..security import limit_link_lookups, limit_signups
-from ..services import booking, calendar, pdf_tickets, posters, programme, tickets
+from ..services import booking, calendar, colours, pdf_tickets, pictures, programme, tickets
 from . import bp, sharing
 from ..urls import local_path
 from .forms import ConfirmForm, SignupForm
@@ -229,25 +229,35 @@ def cancel(secret):
     )
 
 
-# A poster's name changes with its image, so a browser may keep it for a year unasked.
+# A picture's name changes with its image, so a browser may keep it for a year unasked.
 POSTER_CACHE = "public, max-age=31536000, immutable"
 
 
 @bp.route("/posters/<name>")
 def poster(name):
-    """Serve a screening's poster (a JPEG), cached for a year, with an ETag."""
-    path = posters.poster_path(name)
+    """Serve an uploaded picture (a poster, a festival's cover or logo), cached for a year, with an ETag."""
+    path = pictures.picture_path(name)
     if path is None:
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", conditional=True, etag=True, max_age=31536000)
+    response = send_file(path, mimetype=pictures.mimetype(name), conditional=True, etag=True, max_age=31536000)
     response.headers["Cache-Control"] = POSTER_CACHE
     return response
 
 
 @bp.app_template_global()
 def poster_size(name):
-    """(width, height) of a stored poster for its img tag, or None if there is none."""
-    return posters.poster_size(name) if name else None
+    """(width, height) of a stored picture for its img tag, or None if there is none."""
+    return pictures.picture_size(name) if name else None
+
+
+@bp.route("/theme/<colour>.css")
+def theme(colour):
+    """The style sheet of a festival's colour (`colour`: six hex digits): its name is its content,
+    so it is cached for a year. A colour the festival form would refuse is not served."""
+    parsed = colours.parse(colour) if len(colour) == 6 else None
+    if parsed is None or parsed[1:] != colour or not colours.passes(parsed):
+        abort(404)
+    return Response(colours.theme_css(parsed), mimetype="text/css", headers={"Cache-Control": POSTER_CACHE})
 
 
 # What a shared link shows (issue 19): the site's icons, its manifest, and the card beside a link.
@@ -285,16 +295,18 @@ def manifest():
     return response
 
 
-def _card(contents):
-    """The card as an answer, in the language its link names (`?lang=`, the page's): `contents()`
-    gives, in that language, the kicker, the title, the lines below it and the poster's path."""
+def _card(festival, contents, cover=None):
+    """The card as an answer, in the language its link names (`?lang=`, the page's), in the
+    festival's colour: `contents()` gives, in that language, the kicker, the title, the lines
+    below it and the poster's path."""
     language = request.args.get("lang")
     if language not in current_app.config["LANGUAGES"]:
         language = current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(language):
         kicker, title, details, poster = contents()
         png = sharing.card_png(current_app.config["TICKET_FONT_DIR"], kicker, title, tuple(d for d in details if d),
-                               str(poster) if poster else None)
+                               str(poster) if poster else None, festival.accent or sharing.ACCENT,
+                               str(cover) if cover else None)
     return Response(png, mimetype="image/png", headers={"Cache-Control": CARD_CACHE})
 
 
@@ -311,7 +323,7 @@ def event_card(slug):
         days = dict.fromkeys(local_date(moment, festival.tz) for moment in (starts[:1] + starts[-1:]))
         return _("Festival tickets"), festival.name, [" – ".join(days), festival.venue], None
 
-    return _card(contents)
+    return _card(festival, contents, pictures.picture_path(festival.cover) if festival.cover else None)
 
 
 @bp.route("/screenings/<int(max=2147483647):screening_id>/card.png")
@@ -321,6 +333,6 @@ def screening_card(screening_id):
     shown = db.get_or_404(Screening, screening_id)
     if not shown.is_visible:
         abort(404)
-    poster = posters.poster_path(shown.poster) if shown.poster else None
-    return _card(lambda: (shown.event.name, shown.title,
+    poster = pictures.picture_path(shown.poster) if shown.poster else None
+    return _card(shown.event, lambda: (shown.event.name, shown.title,
                           [local_datetime(shown.starts_at, shown.event.tz), shown.display_venue], poster))

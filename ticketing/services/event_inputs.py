@@ -10,9 +10,11 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from zoneinfo import available_timezones
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from . import colours
 from .inputs import clean_email, has_hidden_characters
 from .schedule import local_to_utc
 
@@ -116,6 +118,26 @@ def email(raw, field, errors):
     except ValueError as error:
         errors[field] = str(error)
         return None
+
+
+def colour(raw, field, errors):
+    """Return a festival's colour as "#rrggbb", or "" for the site's own; refuse a colour that
+    white text on it (or it as text on a light page) would not read at WCAG AA (services.colours)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return ""
+    value = colours.parse(raw) if isinstance(raw, str) and len(raw) <= 20 else None
+    if value is None:
+        errors[field] = _("Type a colour as # and six hexadecimal digits, such as #0b5cad, or leave it empty.")
+        return None
+    if not colours.passes(value):
+        errors[field] = _(
+            "White text on %(colour)s would be hard to read (contrast %(ratio)s:1; at least %(needed)s:1 is needed). "
+            "A darker shade that reads well: %(suggestion)s.",
+            colour=value, ratio=format_decimal(colours.lowest_contrast(value), "0.0"),
+            needed=format_decimal(colours.AA, "0.0"), suggestion=colours.darker_passing(value),
+        )
+        return None
+    return value
 
 
 def whole(raw, field, errors, minimum, maximum, required=False, what=_l("This number")):

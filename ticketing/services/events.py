@@ -35,6 +35,7 @@ _EVENT = {
     "address": lambda v, e: fi.text(v, "address", e, 300, what=_l("The address")),
     "contact_email": lambda v, e: fi.email(v, "contact_email", e),
     "is_published": lambda v, e: fi.flag(v, "is_published", e),
+    "accent": lambda v, e: fi.colour(v, "accent", e),
 }
 _EVENT_REQUIRED = ("name", "slug", "timezone")
 

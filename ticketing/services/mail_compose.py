@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..formatting import local_datetime
 from ..models import Announcement
-from . import tickets
+from . import colours, pictures, tickets
 
 # Kinds whose message carries the ticket (QR inline, PDF and calendar file attached). A repeat
 # sign-up carries it when the registration is confirmed; on the waiting list it says so instead.
@@ -99,6 +99,8 @@ def compose(outbox, registration, message_id, now):
     with current_app.test_request_context(base_url=config["PUBLIC_URL"]), force_locale(outbox.locale or "en"):
         ticket = registration.ticket if with_ticket(outbox.kind, registration) else None
         qr_cid = f"<qr.{secrets.token_hex(8)}@{sender_domain()}>" if ticket else None
+        logo = _logo(event)
+        logo_cid = f"<logo.{secrets.token_hex(8)}@{sender_domain()}>" if logo else None
         link = url_for("public.registration", secret=registration.secret, _external=True)
         attachments = _attachments(registration, link, outbox.locale or "en") if ticket else []
         context = dict(
@@ -107,6 +109,8 @@ def compose(outbox, registration, message_id, now):
             when=local_datetime(screening.starts_at, event.tz), venue=screening.display_venue, link=link,
             qr_src=f"cid:{qr_cid[1:-1]}" if qr_cid else "",
             attached={kind for kind, *_ in attachments}, announcement=_announcement(outbox),
+            accent=event.accent or colours.HOUSE,
+            logo_src=f"cid:{logo_cid[1:-1]}" if logo else "", logo_size=logo[1] if logo else None,
         )
         subject = SUBJECTS[outbox.kind]
         if outbox.kind == "repeat_signup" and registration.status == "waitlisted":
@@ -123,8 +127,10 @@ def compose(outbox, registration, message_id, now):
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies, please
         message.set_content(render_template(f"mail/{outbox.kind}.txt", **context))
         message.add_alternative(render_template(f"mail/{outbox.kind}.html", **context), subtype="html")
+    html = message.get_payload()[1]
+    if logo:
+        html.add_related(logo[0], "image", "png", cid=logo_cid, filename="logo.png", disposition="inline")
     if ticket:
-        html = message.get_payload()[1]
         html.add_related(tickets.render_qr_png(ticket.code), "image", "png", cid=qr_cid,
                          filename=f"ticket-{context['short_code']}.png", disposition="inline")
         for _kind, data, maintype, subtype, filename in attachments:
@@ -133,6 +139,18 @@ def compose(outbox, registration, message_id, now):
             message.add_attachment(data, maintype, subtype, filename=filename, params=params)
     message["Content-Language"] = outbox.locale or "en"  # set last: a multipart's parts move content headers
     return message
+
+
+LOGO_HEIGHT = 48  # pixels: the logo above the message, as small as a letterhead's
+
+
+def _logo(event):
+    """The festival's logo for the message: (PNG bytes, (width, height) to show it at), or None."""
+    path = pictures.picture_path(event.logo) if event.logo else None
+    if path is None:
+        return None
+    width, height = pictures.picture_size(event.logo)
+    return path.read_bytes(), (max(1, round(width * LOGO_HEIGHT / height)), LOGO_HEIGHT)
 
 
 def _announcement(outbox):

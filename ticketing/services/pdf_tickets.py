@@ -22,7 +22,7 @@ from fpdf.enums import MethodReturnValue, RenderStyle, XPos, YPos
 from ..errors import NotFoundError, TicketingError
 from ..extensions import db
 from ..models import Registration, RegistrationStatus, Screening, Ticket
-from . import tickets
+from . import colours, pictures, tickets
 
 FONT_FAMILY = "DejaVu"
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
@@ -30,8 +30,11 @@ PAGE_WIDTH, PAGE_HEIGHT = 210, 297  # mm, A4 portrait
 MARGIN = 16
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 QR_SIZE = 90  # mm, quiet zone included: about 2.7 mm a module, read from a metre away on paper
+QR_SMALLEST = 60  # mm, when long facts need the room: 1.8 mm a module, still read at arm's length
+FACT_SIZES = (24, 20, 16)  # points: the facts' type, smaller only when the page needs it
 BOTTOM = PAGE_HEIGHT - MARGIN
 GREY = (90, 90, 90)
+LOGO_HEIGHT, LOGO_WIDTH = 14, 48  # mm: the festival's logo fits this box, top right
 PT = 0.3528  # mm per point
 LINE = 1.25  # line height, in font sizes
 
@@ -145,25 +148,62 @@ def _new_document(screening, locale):
 def _draw_ticket(pdf, screening, holder, locale):
     event = screening.event
     pdf.add_page()
-    pdf.set_text_color(*GREY)
-    _text(pdf, event.name, 14, max_lines=1)
-    pdf.set_text_color(0)
+    _header(pdf, event)
     _text(pdf, screening.title, 32, style="B", smallest=20, max_lines=2)
     if screening.original_title and screening.original_title != screening.title:
         _text(pdf, screening.original_title, 20, smallest=14, max_lines=1)
     pdf.ln(3)
+    facts = (
+        (_("Name"), holder.name, 2),
+        (_("When"), format_when(screening.starts_at, event.tz, locale), 2),
+        (_("Where"), _where(screening), 3),
+        (_("Seats"), ngettext("Admits %(num)d person", "Admits %(num)d people", holder.seats), 1),
+    )
     top = pdf.get_y()
-    _draw_qr(pdf, holder.code, (PAGE_WIDTH - QR_SIZE) / 2, top, QR_SIZE)
-    pdf.set_y(top + QR_SIZE)
+    room = BOTTOM - _footer_height(holder.link) - 2 - top - (30 * PT * LINE + 4)  # but the short code
+    # The QR as large as the facts leave room for, from QR_SIZE down to QR_SMALLEST; the facts'
+    # type smaller only when even that is not enough (long names, long addresses).
+    for size in FACT_SIZES:
+        qr = min(QR_SIZE, room - sum(_fact_height(pdf, value, lines, size) for _label, value, lines in facts))
+        if qr >= QR_SMALLEST:
+            break
+    qr = max(qr, QR_SMALLEST)
+    _draw_qr(pdf, holder.code, (PAGE_WIDTH - qr) / 2, top, qr)
+    pdf.set_y(top + qr)
     pdf.set_char_spacing(1.5)
     _text(pdf, tickets.short_code(holder.code), 30, style="B", align="C", max_lines=1)
     pdf.set_char_spacing(0)
     pdf.ln(4)
-    _fact(pdf, _("Name"), holder.name, max_lines=2)
-    _fact(pdf, _("When"), format_when(screening.starts_at, event.tz, locale), max_lines=2)
-    _fact(pdf, _("Where"), _where(screening), max_lines=3)
-    _fact(pdf, _("Seats"), ngettext("Admits %(num)d person", "Admits %(num)d people", holder.seats), max_lines=1)
+    for label, value, lines in facts:
+        _fact(pdf, label, value, lines, size)
     _footer(pdf, holder.link)
+
+
+def _header(pdf, event):
+    """The festival's name in its colour, its logo on the right, a rule of its colour below."""
+    colour = _rgb(event.accent or colours.HOUSE)
+    top = pdf.get_y()
+    logo = pictures.picture_path(event.logo) if event.logo else None
+    name_width, bottom = TEXT_WIDTH, top
+    if logo is not None:
+        pixels_wide, pixels_high = pictures.picture_size(event.logo)
+        height = min(LOGO_HEIGHT, LOGO_WIDTH * pixels_high / pixels_wide)
+        width = height * pixels_wide / pixels_high
+        pdf.image(str(logo), x=PAGE_WIDTH - MARGIN - width, y=top, w=width, h=height)
+        name_width, bottom = TEXT_WIDTH - width - 4, top + height
+        pdf.set_y(top + (height - 14 * PT * LINE) / 2)  # the name beside the logo's middle
+    pdf.set_text_color(*colour)
+    _text(pdf, event.name, 14, style="B", max_lines=1, width=name_width)
+    rule = max(pdf.get_y(), bottom) + 1.5
+    pdf.set_draw_color(*colour)
+    pdf.set_line_width(0.8)
+    pdf.line(MARGIN, rule, PAGE_WIDTH - MARGIN, rule)
+    pdf.set_y(rule + 2.5)
+    pdf.set_text_color(0)
+
+
+def _rgb(colour):
+    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
 
 
 def _where(screening):
@@ -174,18 +214,30 @@ def _where(screening):
     return "\n".join(line for line in lines if line)
 
 
-def _fact(pdf, label, value, max_lines):
+def _fact(pdf, label, value, max_lines, size):
     pdf.set_text_color(*GREY)
     _text(pdf, label, 12, max_lines=1)
     pdf.set_text_color(0)
-    _text(pdf, value or "–", 24, smallest=14, max_lines=max_lines)
+    _text(pdf, value or "–", size, smallest=min(14, size), max_lines=max_lines)
     pdf.ln(2)
+
+
+def _fact_height(pdf, value, max_lines, size):
+    """The height _fact() takes for `value` at `size` points."""
+    key = (value or "–", size, "", min(14, size), max_lines, TEXT_WIDTH)
+    if key not in pdf.layouts:
+        pdf.layouts[key] = _layout(pdf, *key[:2], "", min(14, size), max_lines)
+    points, lines = pdf.layouts[key]
+    return 12 * PT * LINE + points * PT * LINE * len(lines) + 2
+
+
+def _footer_height(link):
+    return (11 * PT * LINE) * (3 if link else 1)
 
 
 def _footer(pdf, link):
     hint = _("Show this code at the door, on your phone or printed.")
-    height = (11 * PT * LINE) * (3 if link else 1)
-    pdf.set_y(BOTTOM - height)
+    pdf.set_y(BOTTOM - _footer_height(link))
     pdf.set_text_color(*GREY)
     _text(pdf, hint, 11, max_lines=1)
     if link:
@@ -197,19 +249,19 @@ def _footer(pdf, link):
     pdf.set_text_color(0)
 
 
-def _text(pdf, text, size, style="", smallest=None, max_lines=1, align="L"):
-    """Write `text` across the page in at most `max_lines` lines, shrinking it down to
-    `smallest` points and then cutting it short with an ellipsis: a page never overflows."""
-    key = (text, size, style, smallest, max_lines)
+def _text(pdf, text, size, style="", smallest=None, max_lines=1, align="L", width=TEXT_WIDTH):
+    """Write `text` across the page (or `width` of it) in at most `max_lines` lines, shrinking it
+    down to `smallest` points and then cutting it short with an ellipsis: a page never overflows."""
+    key = (text, size, style, smallest, max_lines, width)
     if key not in pdf.layouts:  # a screening's pages repeat all but the name: lay out once
-        pdf.layouts[key] = _layout(pdf, text, size, style, smallest or size, max_lines)
+        pdf.layouts[key] = _layout(pdf, text, size, style, smallest or size, max_lines, width)
     points, lines = pdf.layouts[key]
     pdf.set_font(FONT_FAMILY, style, points)
     for line in lines:
-        pdf.cell(TEXT_WIDTH, points * PT * LINE, line, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(width, points * PT * LINE, line, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _layout(pdf, text, size, style, smallest, max_lines):
+def _layout(pdf, text, size, style, smallest, max_lines, width=TEXT_WIDTH):
     """Return (font size, lines) for `text`: see _text."""
     if max_lines == 1:
         text = " ".join(text.split())
@@ -217,13 +269,13 @@ def _layout(pdf, text, size, style, smallest, max_lines):
         text = "\n".join(" ".join(line.split()) for line in text.splitlines())
     for points in range(size, smallest - 1, -2):
         pdf.set_font(FONT_FAMILY, style, points)
-        if "\n" not in text and pdf.get_string_width(text) <= TEXT_WIDTH:
+        if "\n" not in text and pdf.get_string_width(text) <= width:
             return points, [text]  # the usual case, without the line breaker's cost
-        lines = pdf.multi_cell(TEXT_WIDTH, points * PT * LINE, text, dry_run=True, output=MethodReturnValue.LINES)
+        lines = pdf.multi_cell(width, points * PT * LINE, text, dry_run=True, output=MethodReturnValue.LINES)
         if len(lines) <= max_lines:
             return points, lines
     lines = lines[:max_lines]
-    lines[-1] = _shorten(pdf, lines[-1] + "…", TEXT_WIDTH)
+    lines[-1] = _shorten(pdf, lines[-1] + "…", width)
     return points, lines
 
 

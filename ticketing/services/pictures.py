@@ -1,15 +1,18 @@
-"""Screening posters: checked to be an image, resized, stored under instance/posters/.
+"""Uploaded pictures: a screening's poster, a festival's logo and cover image. Each is checked
+to be an image, resized and stored under instance/posters/.
 
 An upload is opened with Pillow and refused unless it is a whole image of a known format, of
 reasonable size in bytes and in pixels (a small file can unpack into gigabytes: a
-decompression bomb). What is kept is a fresh JPEG, turned upright and fitted into 800 x 1200,
-named after the screening and a hash of its content: the name changes whenever the image does,
-so the file can be cached by browsers for a year.
+decompression bomb). What is kept is a fresh file, turned upright and fitted into its kind's box:
+a poster a JPEG in 800 x 1200, a cover a JPEG in 1600 x 900, a logo a PNG in 600 x 240 (a logo
+keeps its transparent parts). It is named after its screening or event and a hash of its content:
+the name changes whenever the image does, so the file can be cached by browsers for a year.
 """
 import hashlib
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -21,24 +24,46 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..database import write_transaction
 from ..errors import InvalidInputError, NotFoundError
 from ..extensions import db
-from ..models import Screening
+from ..models import Event, Screening
 from . import audit
 from .seats import lock_screening
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # 40 megapixels: above any camera's poster, far below a bomb
-BOX = (800, 1200)
 FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
-NAME = re.compile(r"[0-9]{1,10}-[0-9a-f]{16}\.jpg")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of picture: the box it is fitted into, the format it is kept in."""
+
+    field: str  # the form field and audit word: poster, logo, cover
+    box: tuple
+    format: str  # JPEG or PNG
+
+    @property
+    def extension(self):
+        return "png" if self.format == "PNG" else "jpg"
+
+    @property
+    def mimetype(self):
+        return f"image/{'png' if self.format == 'PNG' else 'jpeg'}"
+
+
+POSTER = Kind("poster", (800, 1200), "JPEG")
+COVER = Kind("cover", (1600, 900), "JPEG")
+LOGO = Kind("logo", (600, 240), "PNG")
+BOX = POSTER.box
+NAME = re.compile(r"(?:[0-9]{1,10}|event-[0-9]{1,10}-cover)-[0-9a-f]{16}\.jpg|event-[0-9]{1,10}-logo-[0-9a-f]{16}\.png")
 
 
 def folder():
-    """Return the folder that holds the posters (created on first use)."""
+    """Return the folder that holds the pictures (created on first use)."""
     return Path(current_app.instance_path) / "posters"
 
 
-def poster_path(name):
-    """Return the path of a stored poster, or None if `name` is not one (strict pattern)."""
+def picture_path(name):
+    """Return the path of a stored picture, or None if `name` is not one (strict pattern)."""
     if not isinstance(name, str) or not NAME.fullmatch(name):
         return None
     path = folder() / name
@@ -51,35 +76,47 @@ def _size_of(path_text, _mtime):
         return image.size
 
 
-def poster_size(name):
-    """Return (width, height) of a stored poster, or None; for the img tag's attributes."""
-    path = poster_path(name)
+def mimetype(name):
+    """The media type of a stored picture's name."""
+    return LOGO.mimetype if name.endswith(".png") else POSTER.mimetype
+
+
+def picture_size(name):
+    """Return (width, height) of a stored picture, or None; for the img tag's attributes."""
+    path = picture_path(name)
     if path is None:
         return None
     return _size_of(str(path), path.stat().st_mtime_ns)
 
 
-def _refuse(message):
-    raise InvalidInputError({"poster": message})
+def _refuse(message, field="poster"):
+    raise InvalidInputError({field: message})
 
 
-def _read(upload):
+def _read(upload, field="poster"):
     """Read at most MAX_BYTES + 1 bytes of an upload (a file storage, a stream or bytes)."""
     if upload is None or getattr(upload, "filename", None) == "":
-        _refuse(_("Choose an image file to upload."))
+        _refuse(_("Choose an image file to upload."), field)
     if isinstance(upload, (bytes, bytearray)):
         data = bytes(upload[: MAX_BYTES + 1])
     else:
         data = getattr(upload, "stream", upload).read(MAX_BYTES + 1)
     if not data:
-        _refuse(_("Choose an image file to upload: this one is empty."))
+        _refuse(_("Choose an image file to upload: this one is empty."), field)
     if len(data) > MAX_BYTES:
-        _refuse(_("This file is larger than %(mb)d MB. Please upload a smaller image.", mb=MAX_BYTES // (1024 * 1024)))
+        _refuse(_("This file is larger than %(mb)d MB. Please upload a smaller image.", mb=MAX_BYTES // (1024 * 1024)),
+                field)
     return data
 
 
 def render_poster(data):
     """Return the poster as JPEG bytes made from an uploaded image. Raises InvalidInputError."""
+    return render_picture(data, POSTER)
+
+
+def render_picture(data, kind):
+    """Return the picture of `kind` made from an uploaded image (bytes in kind.format).
+    Raises InvalidInputError on kind.field."""
     not_an_image = _("This file is not an image we can read (JPEG, PNG, WebP or GIF), or it is damaged.")
     too_big = _("This image has too many pixels (more than %(n)d million). Please upload a smaller one.",
                 n=MAX_PIXELS // 1_000_000)
@@ -88,23 +125,26 @@ def render_poster(data):
     try:
         with Image.open(BytesIO(data)) as probe:
             if probe.format not in FORMATS:
-                _refuse(not_an_image)
+                _refuse(not_an_image, kind.field)
             if probe.width * probe.height > MAX_PIXELS:
-                _refuse(too_big)
+                _refuse(too_big, kind.field)
             probe.verify()  # checks the file's structure; the image must be opened again
         with Image.open(BytesIO(data)) as image:
-            image.draft("RGB", (BOX[0] * 2, BOX[1] * 2))  # JPEG: decode at a smaller scale
+            image.draft("RGB", (kind.box[0] * 2, kind.box[1] * 2))  # JPEG: decode at a smaller scale
             image.load()  # a truncated file fails here
             upright = ImageOps.exif_transpose(image)
-            picture = _rgb(upright)
-            picture.thumbnail(BOX, Image.Resampling.LANCZOS)
+            picture = _rgba(upright) if kind.format == "PNG" else _rgb(upright)
+            picture.thumbnail(kind.box, Image.Resampling.LANCZOS)
             out = BytesIO()
-            picture.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+            if kind.format == "PNG":
+                picture.save(out, "PNG", optimize=True)
+            else:
+                picture.save(out, "JPEG", quality=85, optimize=True, progressive=True)
             return out.getvalue()
     except Image.DecompressionBombError:
-        _refuse(too_big)
+        _refuse(too_big, kind.field)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError):
-        _refuse(not_an_image)
+        _refuse(not_an_image, kind.field)
 
 
 def _rgb(image):
@@ -114,6 +154,13 @@ def _rgb(image):
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
+    return image.convert("RGB")
+
+
+def _rgba(image):
+    """Return the image in RGBA when it has transparent parts, else in RGB (a smaller PNG)."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        return image.convert("RGBA")
     return image.convert("RGB")
 
 
@@ -130,7 +177,7 @@ def _write(name, jpeg):
 
 
 def _delete(name):
-    path = poster_path(name)
+    path = picture_path(name)
     if path is not None:
         path.unlink(missing_ok=True)
 
@@ -178,3 +225,50 @@ def remove_poster(screening_id, user_id=None):
     if old:
         _delete(old)
     return old
+
+
+def save_event_picture(event_id, kind, upload, user_id=None):
+    """Store an uploaded image as the event's logo or cover (`kind` LOGO or COVER); return its
+    file name. The old file is removed once the new one is recorded.
+    Raises NotFoundError, InvalidInputError (on field "logo" or "cover", as save_poster)."""
+    if db.session.get(Event, event_id) is None:
+        raise NotFoundError()
+    data = render_picture(_read(upload, kind.field), kind)
+    name = f"event-{event_id}-{kind.field}-{hashlib.sha256(data).hexdigest()[:16]}.{kind.extension}"
+    created = _write(name, data)
+    try:
+        with write_transaction() as session:
+            event = _lock_event(session, event_id)
+            old = getattr(event, kind.field)
+            setattr(event, kind.field, name)
+            session.flush()
+            audit.record(session, user_id, f"event.{kind.field}", event, **{kind.field: name, "previous": old})
+    except BaseException:
+        if created:
+            _delete(name)
+        raise
+    if old and old != name:
+        _delete(old)
+    return name
+
+
+def remove_event_picture(event_id, kind, user_id=None):
+    """Take the logo or cover off an event and delete its file; return the old name ("" if none).
+    Raises NotFoundError."""
+    with write_transaction() as session:
+        event = _lock_event(session, event_id)
+        old = getattr(event, kind.field)
+        if old:
+            setattr(event, kind.field, "")
+            session.flush()
+            audit.record(session, user_id, f"event.{kind.field}_remove", event, previous=old)
+    if old:
+        _delete(old)
+    return old
+
+
+def _lock_event(session, event_id):
+    event = session.get(Event, event_id, with_for_update=True, populate_existing=True)
+    if event is None:
+        raise NotFoundError()
+    return event

@@ -225,7 +225,7 @@ def vendor(name):
 
 # The installable door (issue 7): its manifest, icon and service worker. They are public (a
 # browser fetches a manifest and its icons without cookies) and hold no data, only asset URLs.
-DOOR_STATIC_ASSETS = ("door-rule.js", "door-offline.js", "door-status.js", "door-camera.js", "door.js", "door.css",
+DOOR_STATIC_ASSETS = ("door-rule.js", "door-offline.js", "door-status.js", "door-camera.js", "door.js",
                       "style.css", "door-icon.svg")
 SERVICE_WORKER_TEMPLATE = ROOT / "templates" / "staff" / "door-sw.js"
 

@@ -7,7 +7,7 @@ from browser_support import assert_accessible_on_a_phone, assert_laid_out_whole
 from factories import PASSWORD
 from ticketing.extensions import db
 from ticketing.models import Registration, Screening
-from ticketing.services import booking
+from ticketing.services import booking, imports
 from ticketing.services.accounts import create_user
 
 
@@ -75,4 +75,67 @@ def test_every_page_passes_axe_in_dark_mode(live, browser, pages):
     for name, path in office.items():
         page.goto(base + path)
         assert_accessible_on_a_phone(page, f"{name} (dark)")
+    context.close()
+
+
+@pytest.fixture
+def more_pages(live):
+    """The other kinds of page: the rest of a visitor's, a volunteer's and an organizer's."""
+    app, _base = live
+    with app.app_context():
+        organizer = create_user("organizer@example.org", "admin", PASSWORD)[0]
+        full = db.session.get(Screening, 3)
+        full.capacity = 0
+        db.session.commit()
+        waiting = db.session.get(Registration, booking.book(3, "Зейнеп Қайратқызы", "zeynep@example.org").registration.id)
+        booked = db.session.get(Registration, booking.book(1, "Алия Ануарбек", "alia@example.org", 2).registration.id)
+        rows = "name,email,seats\nАлия Сәрсенбаева,alia.s@example.org,1\nBad Row,not-an-address,99\n"
+        token = imports.save_preview(imports.build_preview(1, rows.encode(), default_language="kk"), 1, organizer.id, "guests.csv")
+        code = booked.ticket.code
+        secret, waiting_secret, event_id = booked.secret, waiting.secret, full.event_id
+    public = {"waiting": f"/r/{waiting_secret}", "cancel": f"/r/{secret}/cancel", "sent": "/screenings/1/sent",
+              "not found": "/no-such-page"}
+    office = {
+        "new event": "/admin/events/new", "new screening": f"/admin/events/{event_id}/screenings/new",
+        "cancel a screening": "/admin/screenings/1/cancel", "guest": "/admin/screenings/1/guests/new",
+        "import": "/admin/screenings/1/import", "import preview": f"/admin/screenings/1/import/{token}",
+        "new staff": "/admin/users/new", "staff member": f"/admin/users/{organizer.id}", "privacy": "/admin/privacy",
+        "devices": "/staff/devices", "doors": "/staff/",
+    }
+    return public, office, code
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_other_pages_fit_too(live, browser, more_pages, width):
+    """In Kazakh (the longest words): the rest of the pages, a person's data found in the privacy
+    page, and the door's three verdicts; axe on each on a phone."""
+    _app, base = live
+    public, office, code = more_pages
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale="kk")
+    page = context.new_page()
+
+    def check(name):
+        assert_laid_out_whole(page, f"{name} (kk)")
+        if width == 360:
+            assert_accessible_on_a_phone(page, f"{name} (kk)")
+
+    page.goto(base + "/language/kk?next=/")
+    for name, path in public.items():
+        page.goto(base + path)
+        check(name)
+    log_in_to_the_back_office(page, base)
+    for name, path in office.items():
+        page.goto(base + path)
+        check(name)
+    page.goto(base + "/admin/privacy")
+    page.fill("input[name=email]", "alia@example.org")
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_load_state()
+    check("a person's data")
+    page.goto(base + "/staff/door/1")
+    for typed, state in ((code, "admitted"), (code, "already_checked_in"), ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "not_valid")):
+        page.fill("#code", typed)
+        page.keyboard.press("Enter")
+        page.locator(f'#verdict[data-state="{state}"]').wait_for(timeout=10_000)
+        check(f"the door: {state}")
     context.close()

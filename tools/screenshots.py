@@ -30,11 +30,12 @@ def world(app):
     from ticketing.demo import load_demo
     from ticketing.extensions import db
     from ticketing.models import Screening
-    from ticketing.services import accounts, booking
+    from ticketing.services import accounts, booking, imports
 
     with app.app_context():
         event = load_demo()
         admin = accounts.create_user("admin@example.org", "admin", PASSWORD)[0]
+        admin_id = admin.id
         door = accounts.create_user("door@example.org", "door", PASSWORD)[0]
         first = db.session.scalars(sa.select(Screening).order_by(Screening.id)).first()
         ticket = booking.book(first.id, "Алия Ануарбек", "alia@example.org", 2).registration
@@ -43,6 +44,8 @@ def world(app):
         db.session.commit()
         waiting = booking.book(full.id, "Zeynep Kaya", "zeynep@example.org").registration
         sid, eid, slug = first.id, event.id, event.slug
+        rows = "name,email,seats\nАлия Сәрсенбаева,alia.s@example.org,1\nBad Row,not-an-address,99\n".encode()
+        token = imports.save_preview(imports.build_preview(sid, rows, default_language="en"), sid, admin_id, "guests.csv")
         visitor = {
             "programme": f"/e/{slug}", "screening": f"/screenings/{sid}", "ticket": f"/r/{ticket.secret}",
             "waiting": f"/r/{waiting.secret}", "cancel": f"/r/{ticket.secret}/cancel", "sent": f"/screenings/{sid}/sent",
@@ -58,6 +61,8 @@ def world(app):
             "admin-guest": f"/admin/screenings/{sid}/guests/new", "admin-import": f"/admin/screenings/{sid}/import",
             "admin-users": "/admin/users", "admin-user": f"/admin/users/{door.id}", "admin-audit": "/admin/audit",
             "admin-outbox": "/admin/outbox", "admin-privacy": "/admin/privacy", "admin-devices": "/staff/devices",
+            "admin-new-event": "/admin/events/new", "admin-cancel-screening": f"/admin/screenings/{sid}/cancel",
+            "admin-import-preview": f"/admin/screenings/{sid}/import/{token}", "admin-new-user": "/admin/users/new",
         }
         del admin
     return {"visitor": visitor, "door@example.org": volunteer, "admin@example.org": organizer}

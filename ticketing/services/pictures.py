@@ -53,7 +53,6 @@ class Kind:
 POSTER = Kind("poster", (800, 1200), "JPEG")
 COVER = Kind("cover", (1600, 900), "JPEG")
 LOGO = Kind("logo", (600, 240), "PNG")
-BOX = POSTER.box
 NAME = re.compile(r"(?:[0-9]{1,10}|event-[0-9]{1,10}-cover)-[0-9a-f]{16}\.jpg|event-[0-9]{1,10}-logo-[0-9a-f]{16}\.png")
 
 
@@ -109,11 +108,6 @@ def _read(upload, field="poster"):
     return data
 
 
-def render_poster(data):
-    """Return the poster as JPEG bytes made from an uploaded image. Raises InvalidInputError."""
-    return render_picture(data, POSTER)
-
-
 def render_picture(data, kind):
     """Return the picture of `kind` made from an uploaded image (bytes in kind.format).
     Raises InvalidInputError on kind.field."""
@@ -164,14 +158,14 @@ def _rgba(image):
     return image.convert("RGB")
 
 
-def _write(name, jpeg):
+def _write(name, data):
     target = folder() / name
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         return False
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
     with os.fdopen(fd, "wb") as handle:
-        handle.write(jpeg)
+        handle.write(data)
     os.replace(temporary, target)  # readers see no file or the whole file
     return True
 
@@ -191,23 +185,7 @@ def save_poster(screening_id, upload, user_id=None):
     """
     if db.session.get(Screening, screening_id) is None:
         raise NotFoundError()
-    jpeg = render_poster(_read(upload))
-    name = f"{screening_id}-{hashlib.sha256(jpeg).hexdigest()[:16]}.jpg"
-    created = _write(name, jpeg)
-    try:
-        with write_transaction() as session:
-            screening = lock_screening(session, screening_id)
-            old = screening.poster
-            screening.poster = name
-            session.flush()
-            audit.record(session, user_id, "screening.poster", screening, poster=name, previous=old)
-    except BaseException:
-        if created:
-            _delete(name)
-        raise
-    if old and old != name:
-        _delete(old)
-    return name
+    return _store(lock_screening, screening_id, POSTER, upload, str(screening_id), "screening.poster", user_id)
 
 
 def remove_poster(screening_id, user_id=None):
@@ -215,16 +193,7 @@ def remove_poster(screening_id, user_id=None):
 
     Raises NotFoundError.
     """
-    with write_transaction() as session:
-        screening = lock_screening(session, screening_id)
-        old = screening.poster
-        if old:
-            screening.poster = ""
-            session.flush()
-            audit.record(session, user_id, "screening.poster_remove", screening, previous=old)
-    if old:
-        _delete(old)
-    return old
+    return _take_off(lock_screening, screening_id, POSTER, "screening.poster", user_id)
 
 
 def save_event_picture(event_id, kind, upload, user_id=None):
@@ -233,16 +202,28 @@ def save_event_picture(event_id, kind, upload, user_id=None):
     Raises NotFoundError, InvalidInputError (on field "logo" or "cover", as save_poster)."""
     if db.session.get(Event, event_id) is None:
         raise NotFoundError()
+    return _store(_lock_event, event_id, kind, upload, f"event-{event_id}-{kind.field}", f"event.{kind.field}", user_id)
+
+
+def remove_event_picture(event_id, kind, user_id=None):
+    """Take the logo or cover off an event and delete its file; return the old name ("" if none).
+    Raises NotFoundError."""
+    return _take_off(_lock_event, event_id, kind, f"event.{kind.field}", user_id)
+
+
+def _store(lock, owner_id, kind, upload, prefix, action, user_id):
+    """Render the upload as a `kind` picture, write its file, and record it on the owner (locked
+    by lock(session, owner_id)) with its audit entry; the file of the one it replaces goes."""
     data = render_picture(_read(upload, kind.field), kind)
-    name = f"event-{event_id}-{kind.field}-{hashlib.sha256(data).hexdigest()[:16]}.{kind.extension}"
+    name = f"{prefix}-{hashlib.sha256(data).hexdigest()[:16]}.{kind.extension}"
     created = _write(name, data)
     try:
         with write_transaction() as session:
-            event = _lock_event(session, event_id)
-            old = getattr(event, kind.field)
-            setattr(event, kind.field, name)
+            owner = lock(session, owner_id)
+            old = getattr(owner, kind.field)
+            setattr(owner, kind.field, name)
             session.flush()
-            audit.record(session, user_id, f"event.{kind.field}", event, **{kind.field: name, "previous": old})
+            audit.record(session, user_id, action, owner, **{kind.field: name, "previous": old})
     except BaseException:
         if created:
             _delete(name)
@@ -252,16 +233,14 @@ def save_event_picture(event_id, kind, upload, user_id=None):
     return name
 
 
-def remove_event_picture(event_id, kind, user_id=None):
-    """Take the logo or cover off an event and delete its file; return the old name ("" if none).
-    Raises NotFoundError."""
+def _take_off(lock, owner_id, kind, action, user_id):
     with write_transaction() as session:
-        event = _lock_event(session, event_id)
-        old = getattr(event, kind.field)
+        owner = lock(session, owner_id)
+        old = getattr(owner, kind.field)
         if old:
-            setattr(event, kind.field, "")
+            setattr(owner, kind.field, "")
             session.flush()
-            audit.record(session, user_id, f"event.{kind.field}_remove", event, previous=old)
+            audit.record(session, user_id, f"{action}_remove", owner, previous=old)
     if old:
         _delete(old)
     return old

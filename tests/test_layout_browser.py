@@ -1,6 +1,6 @@
 """Every kind of page fits (issue 19): at 360 and 1,280 px, in English and in Kazakh (the
 longest words), no page scrolls sideways and no word is split across two lines; every page
-passes axe on a phone. A browser check over the laid-out text (browser_support.assert_laid_out_whole)."""
+passes axe on a phone (the public ones in test_browser.py, and here in dark mode). A browser check over the laid-out text (browser_support.assert_laid_out_whole)."""
 import pytest
 
 from browser_support import assert_accessible_on_a_phone, assert_laid_out_whole
@@ -50,8 +50,6 @@ def test_every_page_fits_without_splitting_a_word(live, browser, pages, language
     for name, path in public.items():
         page.goto(base + path)
         assert_laid_out_whole(page, f"{name} ({language})")
-        if width == 360 and language == "kk":
-            assert_accessible_on_a_phone(page, f"{name} ({language})")
     log_in_to_the_back_office(page, base)
     for name, path in office.items():
         page.goto(base + path)

@@ -54,6 +54,7 @@ def cases(world):
         "admin.screening_cancel": ("admin", {}),
         "admin.screening_poster": ("admin", {"poster": (GIF, "poster.gif"), "upload": "Upload the poster"}),
         "admin.event_picture": ("admin", {"logo": (GIF, "logo.gif"), "upload": "Upload the logo"}),
+        "public.find_ticket": ("anonymous", {"email": "ana@example.org"}),
         "admin.registration_resend": ("admin", {}),
         "admin.registration_cancel": ("admin", {}),
         "admin.registration_move": ("admin", {"to_screening": str(world.other_screening_id)}),

@@ -116,6 +116,9 @@ def targets(world):
         ("public.language", "GET"): Target("anonymous", query={"next": NEXT}, examples=30),
         ("public.poster", "GET"): Target("anonymous"),
         ("public.theme", "GET"): Target("anonymous"),
+        ("public.find_ticket", "GET"): Target("anonymous", examples=3),
+        ("public.find_ticket", "POST"): Target("anonymous", form={"email": EMAIL}, examples=30),
+        ("public.find_ticket_sent", "GET"): Target("anonymous", examples=3),
         ("public.screening", "GET"): Target("anonymous"),
         ("public.screening", "POST"): Target("anonymous", form={
             "name": text(), "email": EMAIL, "seats": SEATS, "form_key": text()}, examples=30),

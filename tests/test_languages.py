@@ -271,7 +271,8 @@ def test_no_english_is_left_on_any_page_in_cyrillic(app, admin, language):
              "/admin/dashboard", f"/admin/events/{eid}/dashboard", f"/admin/screenings/{sid}/dashboard",
              f"/admin/screenings/{sid}/attendees", f"/admin/events/{eid}/attendees", f"/admin/registrations/{rid}",
              f"/admin/screenings/{sid}/message", "/admin/users", "/admin/users/new", "/admin/audit", "/admin/outbox",
-             f"/admin/screenings/{sid}/guests/new", f"/admin/screenings/{sid}/import", "/admin/users/1"]
+             f"/admin/screenings/{sid}/guests/new", f"/admin/screenings/{sid}/import", "/admin/users/1",
+             "/find-my-ticket", "/find-my-ticket/sent"]
     leftovers = {}
     for path in paths:
         page = admin.get(path).get_data(as_text=True)

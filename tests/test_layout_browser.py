@@ -94,7 +94,7 @@ def more_pages(live):
         code = booked.ticket.code
         secret, waiting_secret, event_id = booked.secret, waiting.secret, full.event_id
     public = {"waiting": f"/r/{waiting_secret}", "cancel": f"/r/{secret}/cancel", "sent": "/screenings/1/sent",
-              "not found": "/no-such-page"}
+              "not found": "/no-such-page", "find my ticket": "/find-my-ticket", "tickets sent": "/find-my-ticket/sent"}
     office = {
         "new event": "/admin/events/new", "new screening": f"/admin/events/{event_id}/screenings/new",
         "cancel a screening": "/admin/screenings/1/cancel", "guest": "/admin/screenings/1/guests/new",

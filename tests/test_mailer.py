@@ -106,7 +106,9 @@ def test_each_kind_has_both_parts_and_the_ticket_where_it_belongs(app, inbox, ma
     [message] = inbox.received
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
-    assert "Film" in message["Subject"] and "Hello Ana Attendee," in text and "Hello Ana Attendee," in html
+    # A Find my ticket list may name several films: they are in the text, not the subject.
+    assert "Film" in (text if kind == "find_tickets" else message["Subject"])
+    assert "Hello Ana Attendee," in text and "Hello Ana Attendee," in html
     has_qr = any(ctype == "image/png" for ctype, _, _ in parts(message))
     assert has_qr == (kind in TICKET_KINDS)
     assert bool(list(message.iter_attachments())) == (kind in TICKET_KINDS)

@@ -186,8 +186,27 @@ def api_requests(app):
     return lambda: client.get("/api/v1/screenings", headers={"Authorization": f"Bearer {token}"})
 
 
+def find_ticket(client, email):
+    token = hidden(client.get("/find-my-ticket").get_data(as_text=True), "csrf_token")
+    return client.post("/find-my-ticket", data={"csrf_token": token, "email": email})
+
+
+def finds_from_one_address(app):
+    client = client_from(app, "203.0.113.70")
+    emails = iter(f"person{i}@example.org" for i in range(10))
+    return lambda: find_ticket(client, next(emails))
+
+
+def finds_for_one_email_from_many_addresses(app):
+    addresses = iter(f"203.0.113.{i}" for i in range(80, 90))
+    spellings = iter(["ana@example.org", "  ANA@example.org", "Ana@Example.org "] * 3)
+    return lambda: find_ticket(client_from(app, next(addresses)), next(spellings))
+
+
 CASES = {
     "SIGNUP_LIMIT": (signups_from_one_address, 303),
+    "FIND_TICKET_LIMIT": (finds_from_one_address, 303),
+    "FIND_TICKET_EMAIL_LIMIT": (finds_for_one_email_from_many_addresses, 303),
     "SIGNUP_EMAIL_LIMIT": (signups_for_one_email_from_many_addresses, 303),
     "LOOKUP_FAILURE_LIMIT": (guessed_private_links, 404),
     "LOGIN_LIMIT": (failed_logins, 422),

@@ -57,6 +57,8 @@ class Defaults:
     API_LIMIT = "600 per minute"  # every API request per device token, staff user or address
     API_LOOKUP_LIMIT = "300 per minute"  # scans and ticket searches per device or staff user
     DOOR_SEARCH_LIMIT = "30 per minute; 200 per hour"  # the door's searches per device or staff user
+    FIND_TICKET_LIMIT = "20 per minute; 200 per hour"  # Find my ticket requests per client address
+    FIND_TICKET_EMAIL_LIMIT = "3 per hour; 10 per day"  # Find my ticket e-mails per address asked for
     # Behind a reverse proxy that terminates TLS: how many proxies to trust for X-Forwarded-For
     # and X-Forwarded-Proto (the client's address for rate limits; https for HSTS). 0: none.
     TRUSTED_PROXIES = 0

@@ -91,6 +91,7 @@ class MessageKind(str, enum.Enum):
     MOVED = "moved"
     SCREENING_CANCELLED = "screening_cancelled"
     ANNOUNCEMENT = "announcement"  # an organizer's message (services/announcements.py)
+    FIND_TICKETS = "find_tickets"  # every active booking of an address (services/find_tickets.py)
 
 
 class AuditAction(str, enum.Enum):

@@ -187,6 +187,25 @@ def limit_signups(view):
     return _signups_per_address(_signups_per_email(view))
 
 
+# Find my ticket, per client address and per e-mail address asked for (keyed hash). Only requests
+# that are answered "sent" count (a forged or expired form never does), and they count the same
+# whether or not the address holds a booking: the limit says nothing about it either.
+def _find_answered(response):
+    return response.status_code == 303
+
+
+_finds_per_address = limiter.limit(_setting("FIND_TICKET_LIMIT"), methods=["POST"], deduct_when=_find_answered)
+_finds_per_email = limiter.limit(
+    _setting("FIND_TICKET_EMAIL_LIMIT"), key_func=email_key, methods=["POST"],
+    exempt_when=lambda: not _submitted_email(), deduct_when=_find_answered,
+)
+
+
+def limit_ticket_finds(view):
+    """Limit Find my ticket's requests per client address and per e-mail address."""
+    return _finds_per_address(_finds_per_email(view))
+
+
 # Guessing private links is throttled per client address (R4). Only failed look-ups count, so
 # opening one's own link never uses up the limit; but once an address has failed too often, all
 # its look-ups are refused until the window passes (answering hits while refusing misses would

@@ -49,7 +49,7 @@ def world(app):
         visitor = {
             "programme": f"/e/{slug}", "screening": f"/screenings/{sid}", "ticket": f"/r/{ticket.secret}",
             "waiting": f"/r/{waiting.secret}", "cancel": f"/r/{ticket.secret}/cancel", "sent": f"/screenings/{sid}/sent",
-            "not-found": "/no-such-page", "staff-login": "/staff/login",
+            "not-found": "/no-such-page", "staff-login": "/staff/login", "find-ticket": "/find-my-ticket",
         }
         volunteer = {"staff-home": "/staff/", "door": f"/staff/door/{sid}"}
         organizer = {

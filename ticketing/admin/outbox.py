@@ -21,6 +21,7 @@ KINDS = {
     "moved": _l("Moved"),
     "screening_cancelled": _l("Screening cancelled"),
     "announcement": _l("Message from the organizers"),
+    "find_tickets": _l("Tickets asked for again (Find my ticket)"),
 }
 
 

@@ -31,3 +31,10 @@ class ConfirmForm(FlaskForm):
     """A single confirmation button (cancel a registration)."""
 
     submit = SubmitField(_l("Yes, cancel my registration"))
+
+
+class FindTicketForm(FlaskForm):
+    """Find my ticket: the address whose bookings are e-mailed to it again."""
+
+    email = EmailField(_l("Email"), render_kw={"autocomplete": "email", "maxlength": 254})
+    submit = SubmitField(_l("Send my tickets"))

@@ -8,11 +8,11 @@ from ..errors import AlreadyCancelledError, InvalidInputError, NotFoundError, Ti
 from ..extensions import db
 from ..formatting import local_date, local_datetime
 from ..models import Event, Screening
-from ..security import limit_link_lookups, limit_signups
-from ..services import booking, calendar, colours, pdf_tickets, pictures, programme, tickets
+from ..security import limit_link_lookups, limit_signups, limit_ticket_finds
+from ..services import booking, calendar, colours, find_tickets, pdf_tickets, pictures, programme, tickets
 from . import bp, sharing
 from ..urls import local_path
-from .forms import ConfirmForm, SignupForm
+from .forms import ConfirmForm, FindTicketForm, SignupForm
 
 
 @bp.route("/language/<code>")
@@ -112,6 +112,33 @@ def sent(screening_id):
     if not shown.is_visible:
         abort(404)
     return render_template("public/sent.html", screening=shown)
+
+
+@bp.route("/find-my-ticket", methods=["GET", "POST"])
+@limit_ticket_finds
+def find_ticket():
+    """Find my ticket: e-mail an address the links of its bookings; the answer is the same
+    whether or not it holds any."""
+    form = FindTicketForm()
+    error = None
+    if request.method == "POST":
+        if not form.validate():
+            error = _("This form had expired. Please press Send my tickets again.")
+        else:
+            try:
+                find_tickets.request_links(form.email.data, str(get_locale()))
+            except InvalidInputError as failure:
+                form.email.errors = [failure.fields["email"]]
+                error = failure.fields["email"]
+            else:
+                return redirect(url_for("public.find_ticket_sent"), 303)
+    return render_template("public/find_ticket.html", form=form, error=error), 422 if error else 200
+
+
+@bp.route("/find-my-ticket/sent")
+def find_ticket_sent():
+    """The one answer to a Find my ticket request."""
+    return render_template("public/find_ticket_sent.html")
 
 
 def _registration_or_404(secret):

@@ -56,6 +56,7 @@ MESSAGE_KINDS = {
     "confirmation": _l("confirmation"), "repeat_signup": _l("repeat signup"), "waitlisted": _l("waitlisted"),
     "promoted": _l("promoted"), "cancelled": _l("cancelled"), "released": _l("released"), "moved": _l("moved"),
     "screening_cancelled": _l("screening cancelled"), "announcement": _l("announcement"),
+    "find_tickets": _l("tickets asked for again"),
 }
 
 

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..formatting import local_datetime
 from ..models import Announcement
-from . import colours, pictures, tickets
+from . import colours, find_tickets, pictures, tickets
 
 # Kinds whose message carries the ticket (QR inline, PDF and calendar file attached). A repeat
 # sign-up carries it when the registration is confirmed; on the waiting list it says so instead.
@@ -29,6 +29,7 @@ SUBJECTS = {
     "moved": _l("Your registration has moved: %(title)s"),
     "screening_cancelled": _l("Screening cancelled: %(title)s"),
     "announcement": _l("%(subject)s (%(title)s)"),
+    "find_tickets": _l("Your tickets"),
 }
 REPEAT_WAITLISTED = _l("Still on the waiting list: %(title)s")
 FALLBACK_DOMAIN = "ticketing.invalid"
@@ -111,6 +112,7 @@ def compose(outbox, registration, message_id, now):
             attached={kind for kind, *_ in attachments}, announcement=_announcement(outbox),
             accent=event.accent or colours.HOUSE,
             logo_src=f"cid:{logo_cid[1:-1]}" if logo else "", logo_size=logo[1] if logo else None,
+            bookings=_bookings(registration, now) if outbox.kind == find_tickets.KIND else (),
         )
         subject = SUBJECTS[outbox.kind]
         if outbox.kind == "repeat_signup" and registration.status == "waitlisted":
@@ -139,6 +141,15 @@ def compose(outbox, registration, message_id, now):
             message.add_attachment(data, maintype, subtype, filename=filename, params=params)
     message["Content-Language"] = outbox.locale or "en"  # set last: a multipart's parts move content headers
     return message
+
+
+def _bookings(registration, now):
+    """The address's active bookings for a Find my ticket message: (registration, local time, link)."""
+    return [
+        (booked, local_datetime(booked.screening.starts_at, booked.screening.event.tz),
+         url_for("public.registration", secret=booked.secret, _external=True))
+        for booked in find_tickets.active_bookings(registration, now)
+    ]
 
 
 LOGO_HEIGHT = 48  # pixels: the logo above the message, as small as a letterhead's

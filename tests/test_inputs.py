@@ -37,3 +37,15 @@ def test_clean_seats_accepts(raw, expected):
 def test_clean_seats_refuses(raw):
     with pytest.raises(ValueError):
         clean_seats(raw, 4)
+
+
+@pytest.mark.parametrize("raw", ["URGENT: pay again at https://evil.example/x", "see WWW.example.org", "ana@example.org",
+                                 "Win at pay-now.com!", "news on site.kz"])
+def test_a_name_with_a_web_or_email_address_is_refused(raw):
+    with pytest.raises(ValueError, match="A name cannot hold a web address or an e-mail address"):
+        clean_name(raw)
+
+
+@pytest.mark.parametrize("raw", ["Dr. J.R.R. Tolkien", "A.De Smet", "T.Ly", "Ana.Combs", "Ana @ home", "O'Brien"])
+def test_names_with_dots_and_at_signs_that_are_no_address_pass(raw):
+    assert clean_name(raw) == raw

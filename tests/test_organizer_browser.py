@@ -17,7 +17,7 @@ from ticketing.services.accounts import create_user
 FILMS = [("Baqyt Qushağynda", "2030-05-01T19:30"), ("Myn Bala: Warriors of the Steppe", "2030-05-02T20:00"),
          ("Бақыт құшағында (encore)", "2030-05-03T18:00")]
 GUESTS = ["Әлия Ахметова", "Zoë Peeters", "François Dubois", "Bart Claes", "Айгерім Сейтқали",
-          "Jan De Smet", "=HYPERLINK(\"http://x\")", "Nurlan Abenov", "Sofie Janssens", "Ömer Yıldız"]
+          "Jan De Smet", "=HYPERLINK(\"#x\")", "Nurlan Abenov", "Sofie Janssens", "Ömer Yıldız"]
 
 
 def test_an_organizer_sets_up_a_festival_imports_guests_follows_and_exports(live, browser, tmp_path):
@@ -87,7 +87,7 @@ def test_an_organizer_sets_up_a_festival_imports_guests_follows_and_exports(live
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     names = {r["Name"] for r in rows}
     assert {"Aruzhan Public", "Әлия Ахметова", "Айгерім Сейтқали", "Ömer Yıldız"} <= names
-    assert "'=HYPERLINK(\"http://x\")" in names  # neutralised: a spreadsheet shows it as text
+    assert "'=HYPERLINK(\"#x\")" in names  # neutralised: a spreadsheet shows it as text
     assert len(rows) == 11
     with app.app_context():
         stored = db.session.scalar(sa.select(sa.func.count()).select_from(Registration).where(Registration.screening_id.in_(ids)))

@@ -187,3 +187,14 @@ def test_public_visits_carry_no_staff_cookies(client, make_screening):
     client.get(f"/screenings/{sid}")
     again = client.get(f"/screenings/{sid}")
     assert "remember_token" not in " ".join(again.headers.getlist("Set-Cookie"))
+
+
+def test_the_form_refuses_a_name_holding_a_link_and_keeps_what_was_typed(client, make_screening):
+    from pages import errors, signup
+
+    sid = make_screening()
+    response = signup(client, sid, name="URGENT: pay again at https://evil.example", email="ana@example.org", seats="1")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert errors(page) == {"name": "A name cannot hold a web address or an e-mail address. Please type just the name."}
+    assert 'value="ana@example.org"' in page

@@ -11,7 +11,7 @@ from functools import cache
 from ..services.checkin import MESSAGES, SEARCH_MIN, SEARCH_RESULTS, SEATS_MAX, UNDO_WINDOW
 from ..services.events import MAX_SEATS_MAX
 from ..services.guests import GUEST_SEATS_MAX
-from ..services.inputs import EMAIL_MAX, NAME_MAX, hidden_characters_pattern
+from ..services.inputs import EMAIL_MAX, LINK_PATTERN, NAME_MAX, hidden_characters_pattern
 
 
 def _ref(name):
@@ -43,12 +43,14 @@ _NOT_BLANK = {"pattern": r"\S"}
 def _name(required, note=""):
     """A person's name as the server checks it (services/inputs.py, clean_name)."""
     free_of_hidden = {"pattern": hidden_characters_pattern()}
+    free_of_links = {"not": {"pattern": LINK_PATTERN}}
     return {
         "type": "string", "maxLength": NAME_MAX, **({"minLength": 1} if required else {}),
-        "allOf": [_NOT_BLANK, free_of_hidden] if required else [free_of_hidden],
+        "allOf": [_NOT_BLANK, free_of_hidden, free_of_links] if required else [free_of_hidden, free_of_links],
         "description": f"{note}At most {NAME_MAX} characters, and as many after the server tidies it "
                        "(spaces made single, Unicode NFC); no control, private-use, surrogate, noncharacter or "
-                       "invisible direction-changing characters (the pattern lists them).",
+                       "invisible direction-changing characters (the pattern lists them); no web address or "
+                       "e-mail address (http://, www., name@example.org, example.com: the `not` pattern).",
     }
 
 

@@ -52,6 +52,34 @@ def hidden_characters_pattern():
     return "^[^" + "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges) + "]*$"
 
 
+# A name that holds a web address or an e-mail address is refused: a sign-up's name comes back in
+# e-mails the festival sends (to the person, and to others in a group or a guest list), where a mail
+# client would make it a link ("URGENT: pay again at https://…"). The rule is one pattern, read the
+# same by Python, ECMA 262 (the API's document) and the Rust engine Schemathesis uses: no
+# look-around, no inline flags (letters are spelt in both cases).
+# Endings that are also name particles after an initial ("A.De Smet", "T.Ly") are left out.
+_WEB_ENDINGS = ("com", "net", "org", "info", "biz", "io", "xyz", "top", "site", "online", "click", "link", "app",
+                "shop", "store", "live", "ru", "kz", "be", "eu", "fr", "nl", "uk")
+
+
+def _any_case(word):
+    return "".join(f"[{ch.lower()}{ch.upper()}]" if ch.isalpha() else re.escape(ch) for ch in word)
+
+
+LINK_PATTERN = "|".join((
+    _any_case("http") + "[Ss]?://",  # http://, https://
+    _any_case("www") + r"\.",  # www.example
+    r"[^ @]+@[^ @]+\.[A-Za-z]{2,}",  # ana@example.org
+    r"[A-Za-z0-9-]\.(?:" + "|".join(_any_case(end) for end in _WEB_ENDINGS) + ")(?:[^A-Za-z0-9]|$)",  # pay-now.com
+))
+_LINK = re.compile(LINK_PATTERN)
+
+
+def holds_a_link(text):
+    """True if `text` holds a web address or an e-mail address (LINK_PATTERN)."""
+    return _LINK.search(text) is not None
+
+
 def clean_name(raw):
     """Return the name tidied (NFC, single spaces), or raise ValueError with a message."""
     if raw is not None and not isinstance(raw, str):
@@ -65,6 +93,8 @@ def clean_name(raw):
         raise ValueError(
             _("Your name contains control or invisible characters. Please type it again.")
         )
+    if holds_a_link(text):  # as sent: the API's document states the same rule on the same text
+        raise ValueError(_("A name cannot hold a web address or an e-mail address. Please type just the name."))
     name = " ".join(unicodedata.normalize("NFC", text).split())
     # The casefolded copy kept for search holds at most twice as many: a few letters fold into
     # three (a 200-letter name of "ﬃ" folds into 600), which PostgreSQL refused with an error.

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from markupsafe import escape
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
@@ -123,6 +124,8 @@ def test_bad_input_is_told_next_to_the_field_and_kept(client, typed, message):
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and errors(page) == {"email": message}
     assert "<script>alert(1)</script>" not in page
+    if typed:
+        assert f'value="{escape(typed)}"' in page  # what was typed is kept, as text
 
 
 def test_an_expired_form_says_so_and_sends_nothing(app, client, inbox, bookings):

@@ -120,7 +120,7 @@ def find_ticket():
     """Find my ticket: e-mail an address the links of its bookings; the answer is the same
     whether or not it holds any."""
     form = FindTicketForm()
-    error = None
+    error = None  # the form's own trouble; the address's is told next to its field
     if request.method == "POST":
         if not form.validate():
             error = _("This form had expired. Please press Send my tickets again.")
@@ -129,10 +129,10 @@ def find_ticket():
                 find_tickets.request_links(form.email.data, str(get_locale()))
             except InvalidInputError as failure:
                 form.email.errors = [failure.fields["email"]]
-                error = failure.fields["email"]
             else:
                 return redirect(url_for("public.find_ticket_sent"), 303)
-    return render_template("public/find_ticket.html", form=form, error=error), 422 if error else 200
+    status = 422 if error or form.email.errors else 200
+    return render_template("public/find_ticket.html", form=form, error=error), status
 
 
 @bp.route("/find-my-ticket/sent")

@@ -152,6 +152,29 @@ def test_requests_are_limited_per_email_address_from_anywhere(limited, bookings)
     assert ask(other, "nobody@example.org").status_code == 303  # another address is not held back
 
 
+def test_other_spellings_of_an_address_share_its_count(limited, bookings):
+    """Full-width or ideographic spellings of the domain are the same address to the app (and to
+    the mail server): the same counter, not one per spelling."""
+    answers = []
+    for number, spelling in enumerate(["ana@example.org", "ana@ｅｘａｍｐｌｅ.org", "ana@example。org"]):
+        client = limited.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"192.0.2.{10 + number}"
+        answers.append(ask(client, spelling).status_code)
+    assert answers == [303, 303, 429]
+
+
+def test_the_list_is_sent_when_a_film_of_it_has_begun(app, client, inbox, bookings):
+    """The person asks at the door of a film that started ten minutes ago: the list still leaves."""
+    ask(client, "ana@example.org")
+    with app.app_context():
+        db.session.execute(sa.update(Screening).values(starts_at=utcnow() - timedelta(minutes=10))
+                           .where(Screening.title.in_(["Baqyt Qushağynda", "Myn Bala", "Kış Uykusu"])))
+        db.session.commit()
+    assert sent(app).sent == 1
+    [message] = inbox.received
+    assert bookings["ticket"] in message.get_body(preferencelist=("plain",)).get_content()
+
+
 def test_requests_are_limited_per_client_address_and_unknown_addresses_count_the_same(limited, bookings):
     client = limited.test_client()
     client.environ_base["REMOTE_ADDR"] = "203.0.113.9"

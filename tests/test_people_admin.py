@@ -441,9 +441,12 @@ def test_every_recorded_action_has_words_on_the_audit_page():
     from pathlib import Path
 
     from ticketing.admin.people import ACTIONS
+    from ticketing.models import AuditAction
 
     source = "".join(p.read_text("utf-8") for p in (Path(__file__).parent.parent / "ticketing").rglob("*.py"))
     recorded = set(re.findall(r'audit\.record\(session, [\w.]+, "([\w.]+)"', source))
     recorded |= {name for pair in re.findall(r'"([\w.]+)" if \w+ else "([\w.]+)"', source) for name in pair
                  if name.split(".")[0] in ("event", "screening")}
     assert len(recorded) >= 15 and recorded <= set(ACTIONS), recorded - set(ACTIONS)
+    # And every word the database takes (some are recorded through variables, as pictures' are).
+    assert {action.value for action in AuditAction} == set(ACTIONS), {a.value for a in AuditAction} ^ set(ACTIONS)

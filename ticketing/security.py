@@ -16,6 +16,7 @@ from limits.strategies import FixedWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import client_network, limiter
+from .services.inputs import clean_email
 
 # No inline script or style on any page: code and styles come from /static and /staff/vendor,
 # data for scripts from <script type="application/json"> blocks (never executed).
@@ -94,7 +95,14 @@ def _setting(name):
 
 
 def _submitted_email():
-    return (request.form.get("email") or "").strip().casefold()
+    """The e-mail address a form sent, as the app compares addresses (email_validator's form: a
+    full-width or ideographic spelling of a domain is the same address, and the same counter);
+    text that is no address, stripped and casefolded."""
+    typed = request.form.get("email") or ""
+    try:
+        return clean_email(typed)[1]
+    except ValueError:
+        return typed.strip().casefold()
 
 
 def email_key():

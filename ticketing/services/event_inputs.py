@@ -4,6 +4,7 @@ Each cleaner takes the raw value (text from a form, or a typed value from code),
 value to store, or records a message for the field in `errors` and returns None. `what` names the
 field in the message ("The title"), in the reader's language: pass a lazy text (lazy_gettext).
 """
+import math
 import re
 import unicodedata
 from datetime import datetime, timezone
@@ -130,10 +131,11 @@ def colour(raw, field, errors):
         errors[field] = _("Type a colour as # and six hexadecimal digits, such as #0b5cad, or leave it empty.")
         return None
     if not colours.passes(value):
+        # The ratio cut, not rounded, to one decimal: 4.47 must not read as the 4.5 it fails.
         errors[field] = _(
             "White text on %(colour)s would be hard to read (contrast %(ratio)s:1; at least %(needed)s:1 is needed). "
             "A darker shade that reads well: %(suggestion)s.",
-            colour=value, ratio=format_decimal(colours.lowest_contrast(value), "0.0"),
+            colour=value, ratio=format_decimal(math.floor(colours.lowest_contrast(value) * 10) / 10, "0.0"),
             needed=format_decimal(colours.AA, "0.0"), suggestion=colours.darker_passing(value),
         )
         return None

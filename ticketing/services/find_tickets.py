@@ -4,8 +4,9 @@ One request queues one e-mail to that address listing every active booking it ho
 waiting, for screenings not cancelled and not long past), each with its private link, in the
 language of the request. Whether the address holds a booking is never told to the asker: the
 page answers the same, and only the address's owner reads the list. The outbox row hangs on the
-address's latest booking (every message belongs to a registration); the list itself is read when
-the e-mail is composed, so that it is as fresh as the moment it leaves.
+address's booking whose film comes last (every message belongs to a registration); the list
+itself is read when the e-mail is composed, so that it is as fresh as the moment it leaves, and
+the sender sends it even when a film of it has begun (mailer._pointless).
 """
 from datetime import timedelta
 from types import SimpleNamespace
@@ -49,7 +50,9 @@ def request_links(email, locale, now=None):
         raise InvalidInputError({"email": str(error)}) from error
     now = now or utcnow()
     with write_transaction() as session:
-        latest = session.scalars(_active(normalized, now).order_by(Registration.id.desc()).limit(1)).first()
+        # The booking whose film comes last: the one whose page stays useful longest.
+        latest = session.scalars(_active(normalized, now).order_by(Screening.starts_at.desc(), Registration.id.desc())
+                                 .limit(1)).first()
         if latest is not None and latest.email:
             notify(session, SimpleNamespace(id=latest.id, email=latest.email, locale=locale), KIND, now)
 

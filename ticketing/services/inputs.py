@@ -57,9 +57,11 @@ def hidden_characters_pattern():
 # client would make it a link ("URGENT: pay again at https://…"). The rule is one pattern, read the
 # same by Python, ECMA 262 (the API's document) and the Rust engine Schemathesis uses: no
 # look-around, no inline flags (letters are spelt in both cases).
-# Endings that are also name particles after an initial ("A.De Smet", "T.Ly") are left out.
-_WEB_ENDINGS = ("com", "net", "org", "info", "biz", "io", "xyz", "top", "site", "online", "click", "link", "app",
-                "shop", "store", "live", "ru", "kz", "be", "eu", "fr", "nl", "uk")
+# A bare domain counts with an ending of this list (Latin or Cyrillic letters before it); endings
+# that are also names or name particles after an initial ("A.De Smet", "T.Ly", "A.Top", "M.Be")
+# are left out: any domain followed by a slash (t.me/…, bit.ly/…) is caught all the same.
+_WEB_ENDINGS = ("com", "net", "org", "info", "biz", "xyz", "site", "online", "click", "app", "shop", "store",
+                "live", "ru", "kz", "fr", "nl", "uk", "рф", "қаз")
 
 
 def _any_case(word):
@@ -69,8 +71,9 @@ def _any_case(word):
 LINK_PATTERN = "|".join((
     _any_case("http") + "[Ss]?://",  # http://, https://
     _any_case("www") + r"\.",  # www.example
-    r"[^ @]+@[^ @]+\.[A-Za-z]{2,}",  # ana@example.org
-    r"[A-Za-z0-9-]\.(?:" + "|".join(_any_case(end) for end in _WEB_ENDINGS) + ")(?:[^A-Za-z0-9]|$)",  # pay-now.com
+    r"[^ @]+@[^ @]+\.[^ @.]{2,}",  # ana@example.org, ana@пример.рф
+    r"[^ .@]\.[^ .@/]{2,}/",  # t.me/scam, bit.ly/x: a domain and a path
+    r"[^ .@]\.(?:" + "|".join(_any_case(end) for end in _WEB_ENDINGS) + ")(?:[^A-Za-z0-9А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]|$)",
 ))
 _LINK = re.compile(LINK_PATTERN)
 

@@ -40,6 +40,17 @@ def log_in_to_the_back_office(page, base):
     page.wait_for_url(base + "/admin/")
 
 
+def visit(page, base, public, office, check):
+    """Open each public page, log in, open each back-office page; check(name, in_office) on each."""
+    for name, path in public.items():
+        page.goto(base + path)
+        check(name, False)
+    log_in_to_the_back_office(page, base)
+    for name, path in office.items():
+        page.goto(base + path)
+        check(name, True)
+
+
 @pytest.mark.parametrize("language", ["en", "kk"])
 @pytest.mark.parametrize("width", [360, 1280])
 def test_every_page_fits_without_splitting_a_word(live, browser, pages, language, width):
@@ -47,15 +58,13 @@ def test_every_page_fits_without_splitting_a_word(live, browser, pages, language
     public, office = pages
     context = browser.new_context(viewport={"width": width, "height": 800}, locale=language)
     page = context.new_page()
-    for name, path in public.items():
-        page.goto(base + path)
+
+    def check(name, in_office):
         assert_laid_out_whole(page, f"{name} ({language})")
-    log_in_to_the_back_office(page, base)
-    for name, path in office.items():
-        page.goto(base + path)
-        assert_laid_out_whole(page, f"{name} ({language})")
-        if width == 360 and language == "kk":
+        if in_office and width == 360 and language == "kk":
             assert_accessible_on_a_phone(page, f"{name} ({language})")
+
+    visit(page, base, public, office, check)
     context.close()
 
 
@@ -68,13 +77,7 @@ def test_every_page_passes_axe_in_dark_mode(live, browser, pages):
     page = context.new_page()
     page.goto(base + "/")
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(20, 23, 27)"  # dark indeed
-    for name, path in public.items():
-        page.goto(base + path)
-        assert_accessible_on_a_phone(page, f"{name} (dark)")
-    log_in_to_the_back_office(page, base)
-    for name, path in office.items():
-        page.goto(base + path)
-        assert_accessible_on_a_phone(page, f"{name} (dark)")
+    visit(page, base, public, office, lambda name, _in_office: assert_accessible_on_a_phone(page, f"{name} (dark)"))
     context.close()
 
 
@@ -114,19 +117,13 @@ def test_the_other_pages_fit_too(live, browser, more_pages, width):
     context = browser.new_context(viewport={"width": width, "height": 800}, locale="kk")
     page = context.new_page()
 
-    def check(name):
+    def check(name, _in_office=True):
         assert_laid_out_whole(page, f"{name} (kk)")
         if width == 360:
             assert_accessible_on_a_phone(page, f"{name} (kk)")
 
     page.goto(base + "/language/kk?next=/")
-    for name, path in public.items():
-        page.goto(base + path)
-        check(name)
-    log_in_to_the_back_office(page, base)
-    for name, path in office.items():
-        page.goto(base + path)
-        check(name)
+    visit(page, base, public, office, check)
     page.goto(base + "/admin/privacy")
     page.fill("input[name=email]", "alia@example.org")
     page.locator("main form [type=submit]").first.click()

@@ -7,6 +7,7 @@ from functools import lru_cache
 from PIL import Image, ImageDraw
 
 from .public.sharing import font, wrap
+from .services import colours
 
 SIZE = (800, 1200)
 PALETTES = (  # sky, sun, steppe, ink
@@ -81,8 +82,7 @@ def cover_png():
     draw = ImageDraw.Draw(cover)
     for band in range(12):  # the sky lightening towards the horizon
         top = band * 45
-        shade = tuple(int(FESTIVAL_COLOUR[i:i + 2], 16) + band * 9 for i in (1, 3, 5))
-        draw.rectangle((0, top, width, top + 45), fill=tuple(min(255, part) for part in shade))
+        draw.rectangle((0, top, width, top + 45), fill=colours.mix(FESTIVAL_COLOUR, "#ffffff", band * 0.05))
     draw.ellipse((1040, 330, 1360, 650), fill=GOLD)  # the sun
     draw.polygon([(0, 560), (260, 430), (520, 540), (820, 400), (1120, 520), (1400, 450), (1600, 520),
                   (1600, 900), (0, 900)], fill="#3b6e66")  # hills

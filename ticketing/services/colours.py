@@ -7,6 +7,7 @@ that fails is refused, with the nearest darker shade that passes offered instead
 the links take a light tint of the colour, made to pass against the dark panels.
 """
 import re
+from functools import lru_cache
 
 HOUSE = "#0b5cad"  # the site's own blue (style.css --brand), when a festival has no colour
 WHITE = "#ffffff"
@@ -27,7 +28,8 @@ def parse(text):
     return f"#{digits}"
 
 
-def _rgb(colour):
+def rgb(colour):
+    """(red, green, blue), each 0-255, of "#rrggbb"."""
     return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
 
 
@@ -40,7 +42,7 @@ def luminance(colour):
     def linear(part):
         part /= 255
         return part / 12.92 if part <= 0.04045 else ((part + 0.055) / 1.055) ** 2.4
-    red, green, blue = (linear(part) for part in _rgb(colour))
+    red, green, blue = (linear(part) for part in rgb(colour))
     return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 
@@ -62,7 +64,7 @@ def passes(colour):
 
 def mix(colour, other, share):
     """The colour moved `share` (0 to 1) of the way towards `other`."""
-    return _hex(a + (b - a) * share for a, b in zip(_rgb(colour), _rgb(other)))
+    return _hex(a + (b - a) * share for a, b in zip(rgb(colour), rgb(other)))
 
 
 def _first_passing(colour, towards, good):
@@ -88,6 +90,7 @@ def dark_mode_link(colour):
     return _first_passing(colour, WHITE, lambda shade: contrast(shade, DARK_PANEL) >= wanted)
 
 
+@lru_cache(maxsize=64)
 def theme_css(colour):
     """The style sheet that gives a festival's pages its colour (no inline style: the CSP)."""
     link = dark_mode_link(colour)

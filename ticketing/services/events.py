@@ -147,6 +147,17 @@ def create_event(user_id=None, **fields):
         raise InvalidInputError({"slug": str(_SLUG_TAKEN)}) from error
 
 
+def lock_event(session, event_id):
+    """Lock an event's row for the rest of the transaction and return it fresh.
+
+    Raises NotFoundError.
+    """
+    event = session.get(Event, event_id, with_for_update=True, populate_existing=True)
+    if event is None:
+        raise NotFoundError()
+    return event
+
+
 def update_event(event_id, user_id=None, **fields):
     """Change the given fields of an event; return it. Raises NotFoundError, InvalidInputError.
 
@@ -155,9 +166,7 @@ def update_event(event_id, user_id=None, **fields):
     values = _clean_event(fields, event_id)
     try:
         with write_transaction() as session:
-            event = session.get(Event, event_id, with_for_update=True, populate_existing=True)
-            if event is None:
-                raise NotFoundError()
+            event = lock_event(session, event_id)
             changed = {k: v for k, v in values.items() if getattr(event, k) != v}
             for name, value in changed.items():
                 setattr(event, name, value)
@@ -173,9 +182,7 @@ def publish_event(event_id, published, user_id=None):
     """Publish (shown to the public, open to sign-up) or unpublish an event; return it."""
     published = bool(published)
     with write_transaction() as session:
-        event = session.get(Event, event_id, with_for_update=True, populate_existing=True)
-        if event is None:
-            raise NotFoundError()
+        event = lock_event(session, event_id)
         if event.is_published != published:
             event.is_published = published
             session.flush()

@@ -181,7 +181,7 @@ def _draw_ticket(pdf, screening, holder, locale):
 
 def _header(pdf, event):
     """The festival's name in its colour, its logo on the right, a rule of its colour below."""
-    colour = _rgb(event.accent or colours.HOUSE)
+    colour = colours.rgb(event.accent or colours.HOUSE)
     top = pdf.get_y()
     logo = pictures.picture_path(event.logo) if event.logo else None
     name_width, bottom = TEXT_WIDTH, top
@@ -200,10 +200,6 @@ def _header(pdf, event):
     pdf.line(MARGIN, rule, PAGE_WIDTH - MARGIN, rule)
     pdf.set_y(rule + 2.5)
     pdf.set_text_color(0)
-
-
-def _rgb(colour):
-    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
 
 
 def _where(screening):

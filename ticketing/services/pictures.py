@@ -26,6 +26,7 @@ from ..errors import InvalidInputError, NotFoundError
 from ..extensions import db
 from ..models import Event, Screening
 from . import audit
+from .events import lock_event
 from .seats import lock_screening
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -202,13 +203,13 @@ def save_event_picture(event_id, kind, upload, user_id=None):
     Raises NotFoundError, InvalidInputError (on field "logo" or "cover", as save_poster)."""
     if db.session.get(Event, event_id) is None:
         raise NotFoundError()
-    return _store(_lock_event, event_id, kind, upload, f"event-{event_id}-{kind.field}", f"event.{kind.field}", user_id)
+    return _store(lock_event, event_id, kind, upload, f"event-{event_id}-{kind.field}", f"event.{kind.field}", user_id)
 
 
 def remove_event_picture(event_id, kind, user_id=None):
     """Take the logo or cover off an event and delete its file; return the old name ("" if none).
     Raises NotFoundError."""
-    return _take_off(_lock_event, event_id, kind, f"event.{kind.field}", user_id)
+    return _take_off(lock_event, event_id, kind, f"event.{kind.field}", user_id)
 
 
 def _store(lock, owner_id, kind, upload, prefix, action, user_id):
@@ -244,10 +245,3 @@ def _take_off(lock, owner_id, kind, action, user_id):
     if old:
         _delete(old)
     return old
-
-
-def _lock_event(session, event_id):
-    event = session.get(Event, event_id, with_for_update=True, populate_existing=True)
-    if event is None:
-        raise NotFoundError()
-    return event

@@ -51,7 +51,8 @@ def run_jobs(database_url, instance_path, jobs, threads, start):
     list of (job, outcome) where the outcome is a result word, an error code or a traceback.
     """
     from ticketing.errors import TicketingError
-    from ticketing.services import announcements, booking, checkin, guests
+    from ticketing.models import Registration
+    from ticketing.services import announcements, booking, checkin, guests, holds
 
     app = make_test_app(database_url, instance_path)
     results, lock = [], threading.Lock()
@@ -77,6 +78,12 @@ def run_jobs(database_url, instance_path, jobs, threads, start):
                         outcome = f"released:{guests.release_due(*args)}"
                     elif kind == "move":
                         outcome = f"moved:{guests.move(*args).screening_id}"
+                    elif kind == "confirm":  # a held booking's link followed: registration id, time
+                        registration_id, now = args
+                        secret = db.session.get(Registration, registration_id).secret
+                        outcome = holds.confirm(registration_id, holds.token(secret), now).outcome
+                    elif kind == "expire":  # the sender's pass over holds run out: time, screening id
+                        outcome = f"expired:{holds.expire_due(*args)}"
                     elif kind == "announce":
                         outcome = f"announced:{announcements.send(*args).created}"
                     elif kind == "checkin":

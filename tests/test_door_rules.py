@@ -37,6 +37,8 @@ def set_up(case, make_screening):
         registration = db.session.get(Registration, registration_id)
         if state["status"] == "released":
             registration.status, registration.cancel_reason = "cancelled", "released"
+        elif state["status"] == "unconfirmed":  # held until its e-mail address is confirmed
+            registration.hold_until = utcnow() + timedelta(minutes=10)
         else:
             registration.status = state["status"]
     db.session.get(Screening, here).is_cancelled = case["screening_cancelled"]

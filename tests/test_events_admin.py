@@ -1,4 +1,5 @@
 """Events and screenings set up by organizers: the services and the back-office pages."""
+import re
 import threading
 from datetime import datetime, timezone
 
@@ -376,7 +377,13 @@ def test_capacity_lowered_while_sign_ups_race_never_oversells(app, make_screenin
 def test_the_new_event_form_labels_every_control(admin):
     page = admin.get("/admin/events/new").get_data(as_text=True)
     for name in events.EVENT_FIELDS:
-        assert f'<label for="{name}">' in page
+        if name == "protection":  # a choice: one label per option, the group named by its legend
+            assert '<legend>Free seats kept for people</legend>' in page
+            assert '<label for="protection-0">' in page and '<label for="protection-1">' in page
+        else:
+            assert f'<label for="{name}">' in page
+    # A new event asks for e-mail confirmation unless its organizer chooses otherwise.
+    assert re.search(r'<input checked id="protection-0" name="protection" type="radio" value="email">', page)
 
 
 def test_the_screening_form_labels_every_control_and_names_the_zone(admin, make_event):

@@ -104,7 +104,8 @@ SCREENING_FIELDS = {
     )
 }
 EVENT_FIELDS = {name: text() for name in (
-    "name", "slug", "description", "timezone", "venue", "address", "contact_email", "accent", "is_published")}
+    "name", "slug", "description", "timezone", "venue", "address", "contact_email", "accent", "protection",
+    "is_published")}
 ATTENDEE_QUERY = {name: text() for name in ("q", "status", "source", "sort", "after", "before")}
 
 
@@ -128,6 +129,7 @@ def targets(world):
         ("public.ticket_pdf", "GET"): Target("anonymous"),
         ("public.ticket_ics", "GET"): Target("anonymous"),
         ("public.cancel", "GET"): Target("anonymous"),
+        ("public.confirm_booking", "GET"): Target("anonymous"),
         ("public.favicon", "GET"): Target("anonymous", examples=3),
         ("public.icon", "GET"): Target("anonymous"),
         ("public.manifest", "GET"): Target("anonymous", examples=3),
@@ -420,6 +422,7 @@ FOUND = [
     ("anonymous", "/r/{nul_secret}/ticket.png"),
     ("anonymous", "/r/{nul_secret}/calendar.ics"),
     ("anonymous", "/r/{nul_secret}/cancel"),
+    ("anonymous", "/r/{nul_secret}/confirm/%00"),
 ]
 
 

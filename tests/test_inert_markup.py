@@ -32,7 +32,7 @@ from attack_support import default_arguments, fill, logged_in, password_hash, ro
 from pages import hidden
 from ticketing.extensions import db
 from ticketing.models import CheckIn, Device, Event, Registration, Screening, Ticket, User
-from ticketing.services import mailer
+from ticketing.services import holds, mailer
 
 
 def payload(tag):
@@ -112,6 +112,9 @@ def build_festival(app):
         signup = db.session.scalar(sa.select(Registration).where(Registration.email == SIGNUP_EMAIL))
         signup_id, secret = signup.id, signup.secret
         code = db.session.scalar(sa.select(Ticket.code).where(Ticket.registration_id == signup_id))
+        confirm = f"/r/{secret}/confirm/{holds.token(secret)}"
+    # A new event asks for e-mail confirmation: the person follows the e-mail's link.
+    pages.append(("GET the e-mail's confirmation link", public.get(confirm, follow_redirects=True)))
 
     _post(admin, f"/admin/screenings/{screening_id}/guests/new", {
         "name": payload("guest"), "email": "", "seats": "1", "note": payload("gnote"), "language": "en"}, pages)

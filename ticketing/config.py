@@ -20,6 +20,7 @@ ENV_KEYS = (
     "TRUSTED_PROXIES",
     "RATELIMIT_KEY_PREFIX",
     "PRIVACY_KEEP_DAYS",
+    "BOOKING_HOLD_MINUTES",
     "TICKETING_ENV",
     "LOG_LEVEL",
 )
@@ -105,6 +106,9 @@ class Defaults:
     # `flask privacy purge` anonymises the attendees of screenings that ended more than this many
     # days ago (services.privacy).
     PRIVACY_KEEP_DAYS = 90
+    # At an event that asks for e-mail confirmation, a public booking keeps its seats this many
+    # minutes for the link in its e-mail to be followed; then they go back (services/holds.py).
+    BOOKING_HOLD_MINUTES = 15
 
 
 def from_environment(environ=os.environ):
@@ -114,8 +118,9 @@ def from_environment(environ=os.environ):
         found["MAIL_PORT"] = int(found["MAIL_PORT"])
     if "TRUSTED_PROXIES" in found:
         found["TRUSTED_PROXIES"] = int(found["TRUSTED_PROXIES"])
-    if "PRIVACY_KEEP_DAYS" in found:
-        found["PRIVACY_KEEP_DAYS"] = int(found["PRIVACY_KEEP_DAYS"])
+    for number in ("PRIVACY_KEEP_DAYS", "BOOKING_HOLD_MINUTES"):
+        if number in found:
+            found[number] = int(found[number])
     for flag in ("MAIL_USE_TLS", "SESSION_COOKIE_SECURE"):
         if flag in found:
             found[flag] = found[flag].lower() in {"1", "true", "yes", "on"}

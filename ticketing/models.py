@@ -45,6 +45,14 @@ class RegistrationSource(str, enum.Enum):
     WALKIN = "walkin"  # added at the door, and admitted at once
 
 
+class Protection(str, enum.Enum):
+    """How an event keeps its free seats for people (services/holds.py): by e-mail confirmation,
+    or not at all."""
+
+    NONE = "none"
+    EMAIL = "email"  # a public booking holds its seats until the link in its e-mail is followed
+
+
 class RegistrationStatus(str, enum.Enum):
     """Where a registration stands."""
 
@@ -75,6 +83,7 @@ class ScanReason(str, enum.Enum):
     RELEASED = "released"
     WAITLISTED = "waitlisted"
     SCREENING_CANCELLED = "screening_cancelled"
+    UNCONFIRMED = "unconfirmed"  # a booking whose e-mail address was not confirmed yet
     WALKIN = "walkin"
     UNDO = "undo"
 
@@ -92,6 +101,7 @@ class MessageKind(str, enum.Enum):
     SCREENING_CANCELLED = "screening_cancelled"
     ANNOUNCEMENT = "announcement"  # an organizer's message (services/announcements.py)
     FIND_TICKETS = "find_tickets"  # every active booking of an address (services/find_tickets.py)
+    CONFIRM_EMAIL = "confirm_email"  # the link that confirms a held booking (services/holds.py)
 
 
 class AuditAction(str, enum.Enum):
@@ -144,6 +154,7 @@ class Event(db.Model):
     """A festival: the screenings it holds share its time zone, venue and contact."""
 
     __tablename__ = "events"
+    __table_args__ = (one_of("protection", Protection, "protection_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
@@ -160,6 +171,9 @@ class Event(db.Model):
     accent: Mapped[str] = mapped_column(sa.String(7), default="")
     logo: Mapped[str] = mapped_column(sa.String(80), default="")
     cover: Mapped[str] = mapped_column(sa.String(80), default="")
+    # How public bookings keep their seats for people (Protection): a new event made in the back
+    # office asks for e-mail confirmation (services/events.py); "none" books at once.
+    protection: Mapped[str] = mapped_column(sa.String(16), default=Protection.NONE.value)
 
     screenings: Mapped[list["Screening"]] = relationship(
         back_populates="event", order_by="Screening.starts_at"
@@ -286,9 +300,22 @@ class Registration(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # attendee, organizer, released (unclaimed before the film) or moved (to another screening)
     cancel_reason: Mapped[str] = mapped_column(sa.String(16), default="")
+    # Until when a public booking keeps its place unconfirmed (services/holds.py): None once the
+    # link in its e-mail was followed, or when none was asked for.
+    hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     screening: Mapped[Screening] = relationship()
     ticket: Mapped["Ticket | None"] = relationship(back_populates="registration", uselist=False)
+
+    @property
+    def is_held(self):
+        """Whether it waits for its e-mail address to be confirmed (services/holds.py)."""
+        return self.hold_until is not None and self.status != RegistrationStatus.CANCELLED.value
+
+    @property
+    def has_ticket(self):
+        """Whether its ticket admits: confirmed, and its address confirmed where that was asked."""
+        return self.status == RegistrationStatus.CONFIRMED.value and self.hold_until is None
 
 
 class Ticket(db.Model):
@@ -321,6 +348,8 @@ class Ticket(db.Model):
         """One of valid, waitlisted, cancelled, used (everyone admitted)."""
         if self.registration.status != RegistrationStatus.CONFIRMED.value:
             return self.registration.status
+        if self.registration.hold_until is not None:
+            return "unconfirmed"
         return "used" if self.admitted >= self.seats else "valid"
 
 

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, HiddenField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
 
 from ..services.event_inputs import local_input
 
@@ -25,7 +25,8 @@ class _ValuesForm(FlaskForm):
 class EventForm(_ValuesForm):
     """An event's fields."""
 
-    FIELDS = ("name", "slug", "description", "timezone", "venue", "address", "contact_email", "accent", "is_published")
+    FIELDS = ("name", "slug", "description", "timezone", "venue", "address", "contact_email", "accent", "protection",
+              "is_published")
 
     name = StringField(lazy_pgettext("the name of an event", "Name"), render_kw={"maxlength": 200})
     slug = StringField(_l("Web address name"), render_kw={"maxlength": 80, "autocapitalize": "none",
@@ -39,6 +40,12 @@ class EventForm(_ValuesForm):
     contact_email = EmailField(_l("Contact e-mail address"), render_kw={"maxlength": 254, "autocomplete": "email"})
     accent = StringField(_l("The festival's colour"), render_kw={"maxlength": 7, "autocomplete": "off",
                                                                   "spellcheck": "false", "size": 8})
+    # The service checks the choice (services/events.py): a stray value keeps its own message.
+    protection = RadioField(_l("Free seats kept for people"), default="email", validate_choice=False, choices=[
+        ("email", _l("E-mail confirmation: a booking keeps its seats for a few minutes, until the link in its "
+                     "e-mail is followed (recommended)")),
+        ("none", _l("None: a booking is confirmed at once")),
+    ])
     is_published = BooleanField(_l("Published: shown on the public pages"))
     submit = SubmitField(_l("Save the event"))
 

@@ -188,7 +188,7 @@ def schemas():
                         "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$",
                                  "description": "SHA-256 of the ticket code (upper case, no dashes), hex."},
                         "name": {"type": "string"}, "seats": {"type": "integer"}, "admitted": {"type": "integer"},
-                        "status": {"enum": ["confirmed", "waitlisted", "cancelled", "released"]},
+                        "status": {"enum": ["confirmed", "waitlisted", "cancelled", "released", "unconfirmed"]},
                     },
                     "additionalProperties": False,
                 }},
@@ -217,8 +217,7 @@ def schemas():
             "required": ["result", "reason", "message", "checkin_id", "admitted_now", "ticket", "earlier", "offline", "conflict"],
             "properties": {
                 "result": {"enum": ["admitted", "already_checked_in", "not_valid"]},
-                "reason": {"enum": ["", "all_in", "fewer_seats_left", "unknown_code", "other_screening",
-                                    "cancelled", "released", "waitlisted", "screening_cancelled"]},
+                "reason": {"enum": [reason for _result, reason in MESSAGES]},  # the door's words, once
                 "message": {"type": "string"},
                 "checkin_id": {"type": "integer"},
                 "admitted_now": {"type": "integer", "minimum": 0},

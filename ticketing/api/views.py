@@ -124,7 +124,8 @@ def register(screening_id):
     body = _json_body()
     if wrong := _wrong_types(body, text=("name", "email"), whole=("seats",)):
         raise InvalidInputError(wrong)
-    result = booking.book(screening_id, body.get("name"), body.get("email"), body.get("seats"))
+    # Staff and door devices are known: their bookings are never held for e-mail confirmation.
+    result = booking.book(screening_id, body.get("name"), body.get("email"), body.get("seats"), hold=False)
     if result.outcome == "repeat":
         return api_error(409, "already_registered", _(
             "This e-mail address is already registered for this screening; its ticket is sent to it again."))

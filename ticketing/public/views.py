@@ -6,10 +6,10 @@ from flask_babel import gettext as _
 
 from ..errors import AlreadyCancelledError, InvalidInputError, NotFoundError, TicketingError
 from ..extensions import db
-from ..formatting import local_date, local_datetime
-from ..models import Event, Screening
+from ..formatting import local_date, local_datetime, local_time
+from ..models import Event, Screening, utcnow
 from ..security import limit_link_lookups, limit_signups, limit_ticket_finds
-from ..services import booking, calendar, colours, find_tickets, pdf_tickets, pictures, programme, tickets
+from ..services import booking, calendar, colours, find_tickets, holds, pdf_tickets, pictures, programme, tickets
 from . import bp, sharing
 from ..urls import local_path
 from .forms import ConfirmForm, FindTicketForm, SignupForm
@@ -97,7 +97,9 @@ def screening(screening_id):
 def _after_booking(result):
     if result.outcome == "repeat":
         return redirect(url_for("public.sent", screening_id=result.registration.screening_id), 303)
-    if result.registration.status == booking.WAITLISTED:
+    if result.registration.is_held:
+        pass  # the page says to look for the e-mail
+    elif result.registration.status == booking.WAITLISTED:
         flash(_("You are on the waiting list. We will e-mail you if a seat frees up."), "info")
     else:
         flash(_("You are registered. Here is your ticket."), "success")
@@ -160,20 +162,43 @@ def _private_pages(response):
 @bp.route("/r/<secret>")
 @limit_link_lookups
 def registration(secret):
-    """The self-service page: the ticket, the waiting-list place, a way to cancel."""
+    """The self-service page: the ticket, the waiting-list place, a way to cancel; while the
+    booking waits for its e-mail address to be confirmed, where to look (holds.py)."""
     found = _registration_or_404(secret)
     position = booking.waitlist_position(found) if found.status == booking.WAITLISTED else None
     ticket = found.ticket
+    hold_over = (found.cancel_reason == holds.EXPIRED if found.status == booking.CANCELLED
+                 else found.is_held and found.hold_until <= utcnow())
     return render_template(
         "public/registration.html",
         registration=found,
         screening=found.screening,
         ticket=ticket,
-        qr_svg=tickets.render_qr_svg(ticket.code) if found.status == booking.CONFIRMED else None,
+        hold_over=hold_over,
+        hold_ends=local_time(found.hold_until, found.screening.event.tz) if found.is_held else "",
+        qr_svg=tickets.render_qr_svg(ticket.code) if found.has_ticket else None,
         short_code=tickets.short_code(ticket.code),
         position=position,
-        can_cancel=booking.cancel_refusal(found) is None,
+        can_cancel=not hold_over and booking.cancel_refusal(found) is None,
     )
+
+
+@bp.route("/r/<secret>/confirm/<token>")
+@limit_link_lookups
+def confirm_booking(secret, token):
+    """The link in a held booking's e-mail: confirm it, then show its page (holds.py). A link
+    followed again, or late, shows the page as it stands."""
+    found = _registration_or_404(secret)
+    try:
+        done = holds.confirm(found.id, token)
+    except NotFoundError:
+        abort(404)
+    if done.outcome == "confirmed":
+        if done.registration.status == booking.WAITLISTED:
+            flash(_("Your booking is confirmed. You are on the waiting list: we will e-mail you if a seat frees up."), "info")
+        else:
+            flash(_("Your booking is confirmed. Here is your ticket; it is on its way by e-mail too."), "success")
+    return redirect(url_for("public.registration", secret=secret), 303)
 
 
 @bp.route("/r/<secret>/ticket.png")
@@ -181,7 +206,7 @@ def registration(secret):
 def ticket_png(secret):
     """Download the ticket's QR code as a PNG image."""
     found = _registration_or_404(secret)
-    if found.status != booking.CONFIRMED:
+    if not found.has_ticket:
         abort(404)
     png = tickets.render_qr_png(found.ticket.code)
     response = Response(png, mimetype="image/png")
@@ -197,7 +222,7 @@ def ticket_png(secret):
 def ticket_pdf(secret):
     """Download the ticket as a one-page PDF, to keep on a phone or print."""
     found = _registration_or_404(secret)
-    if found.status != booking.CONFIRMED:
+    if not found.has_ticket:
         abort(404)
     link = url_for("public.registration", secret=secret, _external=True)
     pdf = pdf_tickets.render_ticket_pdf(found, link=link, locale=str(get_locale()))

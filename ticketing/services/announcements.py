@@ -31,6 +31,15 @@ FORM_KEY_MAX = 64
 AUDIENCES = {"confirmed": (CONFIRMED,), "active": (CONFIRMED, WAITLISTED)}
 NOBODY = _l("Nobody in this group has an e-mail address: there is no one to send it to.")
 _R = Registration.__table__.c
+# A booking whose address is not confirmed yet (holds.py) hears nothing from the organizers: the
+# address may be anyone's.
+_PROVEN = _R.hold_until.is_(None)
+
+
+def _audience(screening_id, audience):
+    return (_R.screening_id == screening_id) & _R.status.in_(AUDIENCES[audience]) & _PROVEN
+
+
 _O = OutboxMessage.__table__
 
 
@@ -46,7 +55,7 @@ def audience_counts(screening_id):
     """{audience: (people with an e-mail address, registrations without one)} for a screening."""
     rows = db.session.execute(
         sa.select(_R.status, (_R.email != "").label("has_email"), sa.func.count())
-        .where(_R.screening_id == screening_id, _R.status.in_((CONFIRMED, WAITLISTED)))
+        .where(_R.screening_id == screening_id, _R.status.in_((CONFIRMED, WAITLISTED)), _PROVEN)
         .group_by(_R.status, sa.literal_column("has_email"))
     ).all()
     counts = {}
@@ -74,7 +83,7 @@ def preview(screening_id, subject, body, audience):
     subject, body, audience, _key = clean(subject, body, audience, "x" * 16)
     if db.session.get(Screening, screening_id) is None:
         raise NotFoundError()
-    reached = (_R.screening_id == screening_id) & _R.status.in_(AUDIENCES[audience]) & (_R.email != "")
+    reached = _audience(screening_id, audience) & (_R.email != "")
     shown = []
     for locale, people in db.session.execute(
         sa.select(_R.locale, sa.func.count()).where(reached).group_by(_R.locale).order_by(sa.func.count().desc(), _R.locale)
@@ -98,7 +107,7 @@ def send_test(screening_id, subject, body, audience, to_address, locale):
         raise NotFoundError()
     token = f"test-{secrets.token_hex(4)}"
     reader = SimpleNamespace(id=0, name=to_address, email=to_address, secret=token, locale=locale,
-                             screening=screening, ticket=None, status=CONFIRMED)
+                             screening=screening, ticket=None, status=CONFIRMED, is_held=False, hold_until=None)
     row = SimpleNamespace(kind=ANNOUNCEMENT, recipient=to_address, locale=locale,
                           announcement=SimpleNamespace(subject=subject, body=body))
     message = compose(row, reader, new_message_id(token), utcnow())
@@ -172,7 +181,7 @@ def send(screening_id, subject, body, audience, form_key, user_id=None, now=None
             session.add(announcement)
             session.flush()
             told = notify_where(
-                session, (_R.screening_id == screening_id) & _R.status.in_(AUDIENCES[audience]),
+                session, _audience(screening_id, audience),
                 ANNOUNCEMENT, now, announcement_id=announcement.id,
             )
             if not told:

@@ -67,7 +67,7 @@ def _word(words, code):
 
 _COLUMNS = (
     _R.id, _R.screening_id, _R.name, _R.email, _R.seats, _R.status, _R.source, _R.note,
-    _R.created_at, _R.cancel_reason, _R.name_normalized, _T.code, _T.admitted,
+    _R.created_at, _R.cancel_reason, _R.name_normalized, _R.hold_until, _T.code, _T.admitted,
 )
 
 

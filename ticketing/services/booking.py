@@ -28,7 +28,7 @@ from ..errors import (
 )
 from ..extensions import db
 from ..models import Event, OutboxMessage, Registration, RegistrationStatus, Screening, Ticket, utcnow
-from . import audit, tickets
+from . import audit, holds, tickets
 from .inputs import clean_email, clean_signup
 from .notifications import notify
 from .seats import LOCK_SCREENING, lock_screening, promote_waitlist, release_seats, take_seats
@@ -62,6 +62,12 @@ class Booked:
     note: str = ""
     created_by_id: int | None = None
     cancel_reason: str = ""
+    hold_until: object = None
+
+    @property
+    def is_held(self):
+        """Whether it waits for its e-mail address to be confirmed (services/holds.py)."""
+        return self.hold_until is not None and self.status != CANCELLED
 
 
 @dataclass
@@ -148,6 +154,14 @@ _BOOKING_CHECKS = sa.select(
     .where(Event.__table__.c.id == _S.event_id)
     .scalar_subquery()
     .label("event_published"),
+    # Whether a booking must confirm its address (holds.py), and whether a hold ran out.
+    sa.select(Event.__table__.c.protection)
+    .where(Event.__table__.c.id == _S.event_id)
+    .scalar_subquery()
+    .label("protection"),
+    sa.exists().where(
+        _R.screening_id == _S.id, _R.hold_until <= sa.bindparam("now"), _R.status != CANCELLED
+    ).label("hold_expired"),
 ).where(_S.id == sa.bindparam("screening_id"))
 _REGISTRATION = sa.select(Registration.__table__).where(_R.id == sa.bindparam("id"))
 _INSERT_REGISTRATION = sa.insert(Registration.__table__).returning(_R.id)
@@ -155,14 +169,17 @@ _INSERT_TICKET = sa.insert(Ticket.__table__)
 _LOCK_REGISTRATION = sa.select(_R.id).where(_R.id == sa.bindparam("registration_id")).with_for_update()
 _LAST_RESEND = sa.select(sa.func.max(OutboxMessage.created_at)).where(
     OutboxMessage.registration_id == sa.bindparam("registration_id"),
-    OutboxMessage.kind == "repeat_signup",
+    OutboxMessage.kind.in_(("repeat_signup", "confirm_email")),
 )
 
 
-def book(screening_id, name, email, seats=1, locale="en", form_key=None, now=None):
+def book(screening_id, name, email, seats=1, locale="en", form_key=None, now=None, hold=True):
     """Register a person for a screening: confirmed while seats last, else waitlisted.
 
-    A repeat sign-up (same e-mail, an active registration exists) books nothing and records the
+    At an event that asks for e-mail confirmation the registration is held until the link in
+    its e-mail is followed (holds.py): its e-mail is that link, and no ticket yet; `hold=False`
+    books at once all the same (staff and door devices through the API). A repeat
+    sign-up (same e-mail, an active registration exists) books nothing and records the
     ticket e-mail again (R6). The same form submitted twice returns the first registration.
     Returns a BookingResult whose registration is a Booked snapshot.
     Raises InvalidInputError, NotFoundError, ScreeningCancelledError,
@@ -170,7 +187,7 @@ def book(screening_id, name, email, seats=1, locale="en", form_key=None, now=Non
     """
     for attempt in range(_RACE_RETRIES):
         try:
-            return _book_once(screening_id, name, email, seats, locale, form_key, now)
+            return _book_once(screening_id, name, email, seats, locale, form_key, now, hold)
         except IntegrityError:
             # A racing twin (the same e-mail, or the same form) committed between our checks
             # and our insert, or two new codes collided; the retry sees what it committed.
@@ -178,7 +195,7 @@ def book(screening_id, name, email, seats=1, locale="en", form_key=None, now=Non
                 raise
 
 
-def _book_once(screening_id, name, email, seats, locale, form_key, now):
+def _book_once(screening_id, name, email, seats, locale, form_key, now, hold):
     now = now or utcnow()
     # Checks first, in a plain read: bad input and repeat sign-ups never wait for the write
     # lock. Whatever a racing twin does in between is caught by the unique indexes (R6).
@@ -189,12 +206,17 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now):
     connection = db.session.connection()
     screening = connection.execute(
         _BOOKING_CHECKS,
-        {"screening_id": screening_id, "email_normalized": email_normalized, "form_key": form_key or ""},
+        {"screening_id": screening_id, "email_normalized": email_normalized, "form_key": form_key or "",
+         "now": now},
     ).one_or_none()
     if screening is None or not screening.is_published or not screening.event_published:
         raise NotFoundError()
     name, email, email_normalized, seats = clean_signup(name, email, seats, screening.max_seats)
     _check_open(screening, now)
+    if screening.hold_expired:
+        # Seats held by bookings nobody confirmed go back first, to this sign-up if it comes next.
+        holds.expire_due(now, screening.id)
+        return _book_once(screening_id, name, email, seats, locale, form_key, now, hold)
     if screening.existing_id is not None:
         existing = Booked(**connection.execute(_REGISTRATION, {"id": screening.existing_id}).one()._mapping)
         if form_key and existing.form_key == form_key:
@@ -216,6 +238,7 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now):
             connection.execute(LOCK_SCREENING, {"screening_id": screening.id})
             confirmed = take_seats(connection, screening.id, seats)
         status = CONFIRMED if confirmed else WAITLISTED
+        held = hold and screening.protection == holds.EMAIL
         values = dict(
             screening_id=screening.id,
             name=name,
@@ -233,6 +256,7 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now):
             note="",
             created_by_id=None,
             cancel_reason="",
+            hold_until=now + holds.hold_for() if held else None,
         )
         registration = Booked(id=connection.scalar(_INSERT_REGISTRATION, values), **values)
         connection.execute(
@@ -240,12 +264,13 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now):
             {"registration_id": registration.id, "code": tickets.new_code(), "seats": seats,
              "admitted": 0, "created_at": now},
         )
-        notify(session, registration, "confirmation" if confirmed else "waitlisted")
+        notify(session, registration, "confirm_email" if held else "confirmation" if confirmed else "waitlisted")
         return BookingResult(registration, status)
 
 
 def _resend_ticket(session, registration, now):
-    """Queue the ticket again for a repeat sign-up, at most once per RESEND_INTERVAL (R6).
+    """Queue the ticket again for a repeat sign-up, at most once per RESEND_INTERVAL (R6); a held
+    booking's confirmation link instead (holds.py).
 
     The limit keeps a scripted form from flooding someone's inbox; the registration's row is
     locked so that racing repeats count as one.
@@ -254,7 +279,7 @@ def _resend_ticket(session, registration, now):
     connection.execute(_LOCK_REGISTRATION, {"registration_id": registration.id})
     last = connection.scalar(_LAST_RESEND, {"registration_id": registration.id})
     if last is None or now - last >= RESEND_INTERVAL:
-        notify(session, registration, "repeat_signup", now)
+        notify(session, registration, "confirm_email" if registration.is_held else "repeat_signup", now)
 
 
 def cancel_refusal(registration, now=None):

@@ -35,7 +35,7 @@ _T, _R, _S, _C = Ticket.__table__.c, Registration.__table__.c, Screening.__table
 _TICKET_ROW = (
     sa.select(
         _T.id, _T.code, _T.seats, _T.admitted, _T.first_admitted_at, _T.last_admitted_at,
-        _R.name, _R.status, _R.cancel_reason, _R.screening_id,
+        _R.name, _R.status, _R.cancel_reason, _R.hold_until, _R.screening_id,
         _S.title, _S.starts_at, _S.is_cancelled,
     )
     .select_from(Ticket.__table__.join(Registration.__table__).join(Screening.__table__))
@@ -73,6 +73,7 @@ MESSAGES = {
     (NOT_VALID, "cancelled"): _l("This registration was cancelled."),
     (NOT_VALID, "released"): _l("Not claimed in time: the seat went to someone else."),
     (NOT_VALID, "waitlisted"): _l("This registration is on the waiting list."),
+    (NOT_VALID, "unconfirmed"): _l("Not confirmed yet: the link in the booking's e-mail must be followed first."),
     (NOT_VALID, "screening_cancelled"): _l("This screening is cancelled."),
 }
 
@@ -237,16 +238,20 @@ def _printable(code):
 
 
 def _door_status(row):
-    """A registration's status as the door tells it: confirmed, cancelled, waitlisted, or released
-    (its seat went to someone else, not claimed in time)."""
-    return "released" if row.status != "confirmed" and row.cancel_reason == "released" else row.status
+    """A registration's status as the door tells it: confirmed, cancelled, waitlisted, released
+    (its seat went to someone else, not claimed in time), or unconfirmed (its e-mail address is
+    not confirmed yet, services/holds.py)."""
+    if row.status != "confirmed":
+        return "released" if row.cancel_reason == "released" else row.status
+    return "confirmed" if row.hold_until is None else "unconfirmed"
 
 
 def _refusal(row, screening_id):
     if row.screening_id != screening_id:
         return "other_screening"
-    if row.status != "confirmed":
-        return _door_status(row)
+    status = _door_status(row)
+    if status != "confirmed":
+        return status
     if row.is_cancelled:
         return "screening_cancelled"
     return None
@@ -386,13 +391,14 @@ def door_copy(screening):
     """Return what a door device keeps to decide scans while offline (issue 7).
 
     Every ticket of the screening's event, its code only as a SHA-256 hash: for this screening's
-    tickets the name, seats, people already in and status (confirmed, cancelled, waitlisted or
-    released); for the other screenings' only which screening, so that the device can say
+    tickets the name, seats, people already in and status (confirmed, cancelled, waitlisted,
+    released or unconfirmed); for the other screenings' only which screening, so that the device can say
     "another screening" rather than "not a ticket of this festival". No e-mail address.
     """
     taken_at = utcnow()  # before the read: a change after it shows in the next copy
     rows = db.session.execute(
-        sa.select(_T.code, _T.seats, _T.admitted, _R.name, _R.status, _R.cancel_reason, _R.screening_id)
+        sa.select(_T.code, _T.seats, _T.admitted, _R.name, _R.status, _R.cancel_reason, _R.hold_until,
+                  _R.screening_id)
         .select_from(Ticket.__table__.join(Registration.__table__).join(Screening.__table__))
         .where(_S.event_id == screening.event_id)
     ).all()

@@ -176,6 +176,15 @@ def flag(raw, field, errors):
     return None
 
 
+def choice(raw, field, errors, allowed, what=_l("This field")):
+    """Return one of the `allowed` words, as typed or with spaces around it."""
+    value = raw.strip() if isinstance(raw, str) else raw
+    if value in allowed:
+        return value
+    errors[field] = _("%(what)s must be one of the choices offered.", what=what)
+    return None
+
+
 def local_time(raw, field, errors, tz, required=False, what=_l("This time")):
     """Return the aware UTC time of a wall-clock time typed in the event's zone `tz`.
 

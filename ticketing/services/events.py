@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ..database import write_transaction
 from ..errors import InvalidInputError, NotFoundError, ScreeningCancelledError
 from ..extensions import db
-from ..models import Event, Registration, Screening, utcnow
+from ..models import Event, Protection, Registration, Screening, utcnow
 from . import audit
 from . import event_inputs as fi
 from .notifications import notify_where
@@ -36,7 +36,12 @@ _EVENT = {
     "contact_email": lambda v, e: fi.email(v, "contact_email", e),
     "is_published": lambda v, e: fi.flag(v, "is_published", e),
     "accent": lambda v, e: fi.colour(v, "accent", e),
+    "protection": lambda v, e: fi.choice(v, "protection", e, PROTECTIONS, what=_l("The protection of free seats")),
 }
+PROTECTIONS = tuple(p.value for p in Protection)
+# A new event asks for e-mail confirmation unless its organizer says otherwise: free seats are
+# what a script hoards, and the honest person's cost is one click in an e-mail (README).
+DEFAULT_PROTECTION = Protection.EMAIL.value
 _EVENT_REQUIRED = ("name", "slug", "timezone")
 
 # Each cleaner takes the raw value, the errors and the event's zone (for the times).
@@ -131,9 +136,11 @@ def create_event(user_id=None, **fields):
     """Create an event from the organizer's fields and return it.
 
     Needs name, slug (a unique web address name) and timezone (IANA, e.g. Europe/Brussels); a
-    new event is unpublished unless is_published says otherwise. Raises InvalidInputError.
+    new event is unpublished unless is_published says otherwise, and asks for e-mail confirmation
+    unless protection says otherwise. Raises InvalidInputError.
     """
     fields.setdefault("is_published", False)
+    fields.setdefault("protection", DEFAULT_PROTECTION)
     missing = {name: None for name in _EVENT_REQUIRED if name not in fields}
     values = _clean_event({**missing, **fields})
     try:

@@ -36,6 +36,8 @@ def _active(email_normalized, now):
             Registration.status.in_(_ACTIVE),
             Screening.is_cancelled.is_(False),
             Screening.starts_at >= now - LISTED_AFTER_START,
+            # A hold that ran out is gone, whether or not the sender has cancelled it yet.
+            sa.or_(Registration.hold_until.is_(None), Registration.hold_until > now),
         )
     )
 

@@ -391,6 +391,8 @@ def resend_ticket(registration_id, user_id=None, now=None):
             raise AlreadyCancelledError()
         if not registration.email:
             raise InvalidInputError({"email": _("This registration has no e-mail address.")})
-        notify(session, registration, "confirmation" if registration.status == CONFIRMED else "waitlisted", now)
+        kind = ("confirm_email" if registration.is_held  # its link, not a ticket: the address is unproven
+                else "confirmation" if registration.status == CONFIRMED else "waitlisted")
+        notify(session, registration, kind, now)
         audit.record(session, user_id, "registration.resend", registration)
         return registration

@@ -11,9 +11,9 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..formatting import local_datetime
+from ..formatting import local_datetime, local_time
 from ..models import Announcement
-from . import colours, find_tickets, pictures, tickets
+from . import colours, find_tickets, holds, pictures, tickets
 
 # Kinds whose message carries the ticket (QR inline, PDF and calendar file attached). A repeat
 # sign-up carries it when the registration is confirmed; on the waiting list it says so instead.
@@ -30,6 +30,7 @@ SUBJECTS = {
     "screening_cancelled": _l("Screening cancelled: %(title)s"),
     "announcement": _l("%(subject)s (%(title)s)"),
     "find_tickets": _l("Your tickets"),
+    "confirm_email": _l("Please confirm your booking: %(title)s"),
 }
 REPEAT_WAITLISTED = _l("Still on the waiting list: %(title)s")
 FALLBACK_DOMAIN = "ticketing.invalid"
@@ -75,7 +76,7 @@ def _from_header(event_name):
 
 def with_ticket(kind, registration):
     """Whether a message of `kind` to `registration` carries the ticket."""
-    return kind in TICKET_KINDS and registration.ticket is not None and registration.status == "confirmed"
+    return kind in TICKET_KINDS and registration.ticket is not None and registration.has_ticket
 
 
 def superseded(kind, registration):
@@ -113,6 +114,8 @@ def compose(outbox, registration, message_id, now):
             accent=event.accent or colours.HOUSE,
             logo_src=f"cid:{logo_cid[1:-1]}" if logo else "", logo_size=logo[1] if logo else None,
             bookings=_bookings(registration, now) if outbox.kind == find_tickets.KIND else (),
+            confirm_link=confirm_link(registration) if registration.is_held else "",
+            hold_ends=local_time(registration.hold_until, event.tz) if registration.is_held else "",
         )
         subject = SUBJECTS[outbox.kind]
         if outbox.kind == "repeat_signup" and registration.status == "waitlisted":
@@ -144,12 +147,20 @@ def compose(outbox, registration, message_id, now):
 
 
 def _bookings(registration, now):
-    """The address's active bookings for a Find my ticket message: (registration, local time, link)."""
+    """The address's active bookings for a Find my ticket message: (registration, local time,
+    link); a booking not yet confirmed links to its confirmation."""
     return [
         (booked, local_datetime(booked.screening.starts_at, booked.screening.event.tz),
-         url_for("public.registration", secret=booked.secret, _external=True))
+         confirm_link(booked) if booked.is_held
+         else url_for("public.registration", secret=booked.secret, _external=True))
         for booked in find_tickets.active_bookings(registration, now)
     ]
+
+
+def confirm_link(registration):
+    """The link that confirms a held booking (holds.py): only e-mails carry it."""
+    return url_for("public.confirm_booking", secret=registration.secret, token=holds.token(registration.secret),
+                   _external=True)
 
 
 LOGO_HEIGHT = 48  # pixels: the logo above the message, as small as a letterhead's

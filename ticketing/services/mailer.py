@@ -45,15 +45,17 @@ STARTED = "Not sent: the screening had already begun."
 SUPERSEDED = "Not sent: the registration was no longer confirmed (a later message tells the attendee)."
 ABANDONED = "Given up: the sender stopped while sending it, every time."
 CANCELLED_SINCE = "Not sent: the registration was cancelled after the message was written."
+HOLD_OVER = "Not sent: the booking was confirmed, cancelled or not confirmed in time before it could leave."
 _ERROR_WORDS = {
     STARTED: _l("Not sent: the screening had already begun."),
     SUPERSEDED: _l("Not sent: the registration was no longer confirmed (a later message tells the attendee)."),
     ABANDONED: _l("Given up: the sender stopped while sending it, every time."),
     CANCELLED_SINCE: _l("Not sent: the registration was cancelled after the message was written."),
+    HOLD_OVER: _l("Not sent: the booking was confirmed, cancelled or not confirmed in time before it could leave."),
 }
 # Given up on purpose, not for the mail server's sake: "try every failed message again" leaves
 # them (the single-message retry may still take one).
-_ON_PURPOSE = (STARTED, SUPERSEDED, ABANDONED, CANCELLED_SINCE)
+_ON_PURPOSE = (STARTED, SUPERSEDED, ABANDONED, CANCELLED_SINCE, HOLD_OVER)
 
 
 class AlreadySentError(TicketingError):
@@ -353,6 +355,8 @@ def _pointless(kind, registration, at):
         return None
     if registration.screening.starts_at <= at:
         return STARTED
+    if kind == "confirm_email":  # a link to confirm: pointless once confirmed, cancelled or run out
+        return None if registration.is_held and registration.hold_until > at else HOLD_OVER
     return SUPERSEDED if superseded(kind, registration) else None
 
 

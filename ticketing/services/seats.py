@@ -108,6 +108,7 @@ def promote_waitlist(session, screening):
             break
         session.expire(screening, ["seats_taken"])
         candidate.status = CONFIRMED
-        notify(session, candidate, "promoted")
+        if candidate.hold_until is None:  # a held one gets its ticket when it confirms (holds.py)
+            notify(session, candidate, "promoted")
         promoted.append(candidate)
     return promoted

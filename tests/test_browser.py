@@ -13,7 +13,8 @@ from playwright.sync_api import expect
 
 from browser_support import assert_accessible_on_a_phone
 from ticketing.extensions import db
-from ticketing.models import Registration, Ticket
+from ticketing.models import Event, Registration, Ticket
+from ticketing.services import holds
 
 def fill_and_register(page, name, email, seats=None):
     """Fill the open sign-up form as a person would and press Register."""
@@ -210,3 +211,25 @@ def test_printing_the_ticket_page_gives_one_clean_ticket(live, page):
         assert gone not in text, gone
     shot = page.locator(".ticket .qr").screenshot()
     assert len(decode_qr(shot)) == 1  # the printed QR is the ticket's, readable
+
+
+def test_a_booking_held_for_its_email_is_confirmed_from_the_link(live, page):
+    """Issue 20, item 4, in Chromium on a phone: at a festival that asks for e-mail confirmation,
+    Register shows where to look and no ticket; the e-mail's link confirms and shows the QR."""
+    app, base = live
+    with app.app_context():
+        db.session.execute(sa.update(Event).values(protection="email"))
+        db.session.commit()
+    register(page, base, email="held@example.org", seats="1")
+    page.wait_for_url(re.compile(r"/r/[^/]+$"))
+    expect(page.get_by_role("heading", name="Check your e-mail to confirm")).to_be_visible()
+    expect(page.get_by_text("held@example.org")).to_be_visible()
+    assert page.locator(".qr svg").count() == 0
+    assert_accessible_on_a_phone(page, "a booking held for its e-mail")
+    with app.app_context():
+        registration = db.session.scalar(sa.select(Registration).where(Registration.email == "held@example.org"))
+        link = f"{base}/r/{registration.secret}/confirm/{holds.token(registration.secret)}"
+        code = registration.ticket.code
+    page.goto(link)
+    expect(page.get_by_text("Your booking is confirmed")).to_be_visible()
+    assert decode_qr(page.screenshot(full_page=True)) == [code]

@@ -2,11 +2,13 @@
 public booking holds its seats until the link in its e-mail is followed; a hold not confirmed in
 time gives its seats to the waiting list and the public. On both databases, with a real SMTP
 server, and racing."""
+import io
 import re
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from pypdf import PdfReader
 
 from factories import secret_of
 from mail_support import PUBLIC_URL, parts
@@ -258,3 +260,20 @@ def test_racing_confirmations_and_expiry_never_lose_or_double_a_seat(database_ur
         assert confirmed == seats_taken(protected)
         assert {o for o in outcomes.values()} <= {"confirmed", "expired"}
         assert sum(o == "confirmed" for o in outcomes.values()) == confirmed
+
+
+def test_lists_and_prints_tell_a_hold_from_a_ticket(app, admin, protected):
+    with app.app_context():
+        held = booking.book(protected, "Fake Hoarder", "fake@example.org", 2).registration
+        booking.book(protected, "Ana Attendee", "ana@example.org", 1, hold=False)
+    table = admin.get(f"/admin/screenings/{protected}/export.csv?what=attendees").get_data(as_text=True)
+    rows = {line.split(",")[3]: line for line in table.splitlines()[1:]}
+    assert ",unconfirmed," in rows["Fake Hoarder"] and ",confirmed," in rows["Ana Attendee"]
+    listing = admin.get(f"/admin/screenings/{protected}/attendees").get_data(as_text=True)
+    assert listing.count("e-mail not confirmed") == 1
+    page = admin.get(f"/admin/registrations/{held.id}").get_data(as_text=True)
+    assert "e-mail not confirmed" in page and "its seats are kept until" in page
+    printed = admin.get(f"/admin/screenings/{protected}/tickets.pdf")
+    assert printed.status_code == 200
+    text = "".join(PdfReader(io.BytesIO(printed.get_data())).pages[0].extract_text().split())
+    assert len(PdfReader(io.BytesIO(printed.get_data())).pages) == 1 and "AnaAttendee" in text

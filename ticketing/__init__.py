@@ -101,10 +101,12 @@ def register_error_handlers(app):
 
 
 def register_template_helpers(app):
-    """Filters for local times and numbers."""
+    """Filters for local times and numbers; the organizers' texts in the reader's language."""
     from .formatting import register
+    from .services import texts
 
     register(app)
+    texts.register(app)
 
 
 def register_commands(app):

@@ -174,6 +174,13 @@ class Event(db.Model):
     # How public bookings keep their seats for people (Protection): a new event made in the back
     # office asks for e-mail confirmation (services/events.py); "none" books at once.
     protection: Mapped[str] = mapped_column(sa.String(16), default=Protection.NONE.value)
+    # The language its organizers write in (the fallback of their texts in other languages), how
+    # to get there, and the closing words of its e-mails.
+    main_language: Mapped[str] = mapped_column(sa.String(8), default="en")
+    directions: Mapped[str] = mapped_column(sa.Text, default="")
+    mail_closing: Mapped[str] = mapped_column(sa.Text, default="")
+    # The organizers' texts in the other languages (services/texts.py): {locale: {field: text}}.
+    texts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
     screenings: Mapped[list["Screening"]] = relationship(
         back_populates="event", order_by="Screening.starts_at"
@@ -229,6 +236,8 @@ class Screening(db.Model):
     # The poster's file name under instance/posters/ ("" for none); it changes with the image.
     poster: Mapped[str] = mapped_column(sa.String(80), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Its description and note in the event's other languages (services/texts.py).
+    texts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
     event: Mapped[Event] = relationship(back_populates="screenings")
 
@@ -505,8 +514,11 @@ class Announcement(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The form's one-time key: the same form sent twice (a double click, a reload) sends once.
     form_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Its subject and text in the event's other languages (services/texts.py).
+    texts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
     created_by: Mapped[User | None] = relationship()
+    screening: Mapped[Screening] = relationship()
 
 
 class OutboxMessage(db.Model):

@@ -14,6 +14,7 @@ import os
 import sys
 import tempfile
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +30,7 @@ def world(app):
 
     from ticketing.demo import load_demo
     from ticketing.extensions import db
-    from ticketing.models import Screening
+    from ticketing.models import Registration, Screening, utcnow
     from ticketing.services import accounts, booking, imports
 
     with app.app_context():
@@ -43,6 +44,9 @@ def world(app):
         full.capacity = 0
         db.session.commit()
         waiting = booking.book(full.id, "Zeynep Kaya", "zeynep@example.org").registration
+        held = booking.book(first.id, "Айгерім Сәрсенбаева", "aigerim@example.org", 2).registration
+        db.session.get(Registration, held.id).hold_until = utcnow() + timedelta(minutes=15)  # awaits its link
+        db.session.commit()
         sid, eid, slug = first.id, event.id, event.slug
         rows = "name,email,seats\nАлия Сәрсенбаева,alia.s@example.org,1\nBad Row,not-an-address,99\n".encode()
         token = imports.save_preview(imports.build_preview(sid, rows, default_language="en"), sid, admin_id, "guests.csv")
@@ -50,6 +54,7 @@ def world(app):
             "programme": f"/e/{slug}", "screening": f"/screenings/{sid}", "ticket": f"/r/{ticket.secret}",
             "waiting": f"/r/{waiting.secret}", "cancel": f"/r/{ticket.secret}/cancel", "sent": f"/screenings/{sid}/sent",
             "not-found": "/no-such-page", "staff-login": "/staff/login", "find-ticket": "/find-my-ticket",
+            "held": f"/r/{held.secret}",
         }
         volunteer = {"staff-home": "/staff/", "door": f"/staff/door/{sid}"}
         organizer = {
@@ -63,6 +68,7 @@ def world(app):
             "admin-outbox": "/admin/outbox", "admin-privacy": "/admin/privacy", "admin-devices": "/staff/devices",
             "admin-new-event": "/admin/events/new", "admin-cancel-screening": f"/admin/screenings/{sid}/cancel",
             "admin-import-preview": f"/admin/screenings/{sid}/import/{token}", "admin-new-user": "/admin/users/new",
+            "admin-held-registration": f"/admin/registrations/{held.id}",
         }
         del admin
     return {"visitor": visitor, "door@example.org": volunteer, "admin@example.org": organizer}

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..formatting import languages
 from ..formerrors import EXPIRED, put_errors
 from ..models import Screening
-from ..services import announcements, mailer
+from ..services import announcements, mailer, texts
 from . import bp
 from .announcement_forms import AnnouncementForm
 
@@ -35,6 +35,8 @@ def screening_message(screening_id):
     language around the organizer's words; the messages sent before are listed below."""
     screening = db.get_or_404(Screening, screening_id)
     form = AnnouncementForm()
+    others = texts.other_languages(screening)
+    translations = form.translations(others)
     error, previews = None, None
     if request.method == "GET":
         form.form_key.data = secrets.token_urlsafe(24)
@@ -43,7 +45,7 @@ def screening_message(screening_id):
     elif "send" in request.form:  # pressed on the preview: "Send to N people"
         try:
             sent = announcements.send(screening.id, form.subject.data, form.body.data, form.audience.data,
-                                      form.form_key.data, user_id=current_user.id)
+                                      form.form_key.data, user_id=current_user.id, translations=translations)
         except NotFoundError:
             abort(404)
         except InvalidInputError as failure:
@@ -60,10 +62,11 @@ def screening_message(screening_id):
         screening = db.session.get(Screening, screening_id)
     elif "edit" not in request.form:  # "Preview the message": as each language will read it
         try:
-            previews = announcements.preview(screening.id, form.subject.data, form.body.data, form.audience.data)
+            previews = announcements.preview(screening.id, form.subject.data, form.body.data, form.audience.data,
+                                             translations)
             if "test" in request.form and previews:  # "Send a test to me", pressed on the preview
                 announcements.send_test(screening.id, form.subject.data, form.body.data, form.audience.data,
-                                        current_user.email, str(get_locale()))
+                                        current_user.email, str(get_locale()), translations)
                 flash(_("A test was sent to %(address)s.", address=current_user.email), "success")
         except InvalidInputError as failure:
             error = put_errors(form, failure)
@@ -77,5 +80,5 @@ def screening_message(screening_id):
     return render_template(
         "admin/screening_message.html", screening=screening, event=screening.event, form=form,
         error=error, counts=counts, history=announcements.history(screening.id), previews=previews,
-        people=sum(p.people for p in previews or ()), language_names=dict(languages()),
+        people=sum(p.people for p in previews or ()), language_names=dict(languages()), others=others,
     ), 422 if error else 200

@@ -1,11 +1,13 @@
 """Forms of the events and screenings pages. Field rules live in services.events; forms carry
 CSRF and keep what was typed (every field is text, so that nothing typed is lost)."""
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 
+from ..formatting import LANGUAGE_NAMES
 from ..services.event_inputs import local_input
 
 _NUMBER = {"inputmode": "numeric", "pattern": "[0-9]*", "size": 6, "autocomplete": "off"}
@@ -25,19 +27,23 @@ class _ValuesForm(FlaskForm):
 class EventForm(_ValuesForm):
     """An event's fields."""
 
-    FIELDS = ("name", "slug", "description", "timezone", "venue", "address", "contact_email", "accent", "protection",
-              "is_published")
+    FIELDS = ("name", "slug", "main_language", "description", "timezone", "venue", "address", "directions",
+              "contact_email", "mail_closing", "accent", "protection", "is_published")
 
     name = StringField(lazy_pgettext("the name of an event", "Name"), render_kw={"maxlength": 200})
     slug = StringField(_l("Web address name"), render_kw={"maxlength": 80, "autocapitalize": "none",
                                                           "spellcheck": "false"})
+    # The choices are the site's languages, set by the view (LANGUAGES); the service checks them.
+    main_language = SelectField(_l("Main language"), default="en", validate_choice=False, choices=[])
     description = TextAreaField(_l("Description"), render_kw={"rows": 5})
     timezone = StringField(_l("Time zone"), default="Europe/Brussels",
                            render_kw={"list": "time-zones", "maxlength": 64, "autocomplete": "off",
                                       "spellcheck": "false"})
     venue = StringField(_l("Venue"), render_kw={"maxlength": 200})
     address = StringField(_l("Address"), render_kw={"maxlength": 300, "autocomplete": "street-address"})
+    directions = TextAreaField(_l("How to get there"), render_kw={"rows": 3})
     contact_email = EmailField(_l("Contact e-mail address"), render_kw={"maxlength": 254, "autocomplete": "email"})
+    mail_closing = TextAreaField(_l("Closing words of the e-mails"), render_kw={"rows": 3})
     accent = StringField(_l("The festival's colour"), render_kw={"maxlength": 7, "autocomplete": "off",
                                                                   "spellcheck": "false", "size": 8})
     # The service checks the choice (services/events.py): a stray value keeps its own message.
@@ -48,6 +54,10 @@ class EventForm(_ValuesForm):
     ])
     is_published = BooleanField(_l("Published: shown on the public pages"))
     submit = SubmitField(_l("Save the event"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.main_language.choices = [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
 
     def fill_from(self, event):
         """Show an event's stored values."""
@@ -147,3 +157,14 @@ class CoverForm(FlaskForm):
     cover = FileField(_l("Cover image (JPEG, PNG, WebP or GIF, at most 10 MB)"), render_kw=_IMAGES)
     upload = SubmitField(_l("Upload the cover image"))
     remove = SubmitField(_l("Remove the cover image"))
+
+
+class TextsForm(FlaskForm):
+    """An event's or a screening's texts in one other language (services/texts.py): the page
+    shows the fields of its kind; empty ones are not kept."""
+
+    description = TextAreaField(_l("Description"), render_kw={"rows": 5})
+    directions = TextAreaField(_l("How to get there"), render_kw={"rows": 3})
+    mail_closing = TextAreaField(_l("Closing words of the e-mails"), render_kw={"rows": 3})
+    note = StringField(_l("Note shown with the screening"), render_kw={"maxlength": 300})
+    submit = SubmitField(_l("Save the texts"))

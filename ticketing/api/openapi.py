@@ -98,6 +98,13 @@ def schemas():
                                "description": "When unclaimed seats go to the waiting list and walk-ins."},
                 "released": {"type": "boolean"},
                 "is_cancelled": {"type": "boolean"},
+                "main_language": {"type": "string", "description": "The language `description` and `note` are written in."},
+                "description": {"type": "string"},
+                "note": {"type": "string"},
+                "texts": {"type": "object", "description": "The description and note in other languages, by language code "
+                                                             "(a missing one: read the main language's).",
+                          "additionalProperties": {"type": "object", "additionalProperties": False, "properties": {
+                              "description": {"type": "string"}, "note": {"type": "string"}}}},
             },
         },
         "RegistrationRequest": {

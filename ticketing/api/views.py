@@ -83,6 +83,11 @@ def _screening_json(screening, counts):
         "release_at": guests.release_time(screening),
         "released": screening.released_at is not None,
         "is_cancelled": screening.is_cancelled,
+        # The organizers' words, in the event's main language and in every other one written.
+        "main_language": screening.event.main_language,
+        "description": screening.description,
+        "note": screening.note,
+        "texts": screening.texts or {},
     }
 
 

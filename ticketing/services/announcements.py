@@ -18,7 +18,7 @@ from ..database import write_transaction
 from ..errors import InvalidInputError, NotFoundError
 from ..extensions import db
 from ..models import Announcement, OutboxMessage, Registration, Screening, utcnow
-from . import audit, mailer
+from . import audit, mailer, texts
 from . import event_inputs as fi
 from .mail_compose import compose, new_message_id
 from .notifications import ANNOUNCEMENT, notify_where
@@ -77,26 +77,27 @@ class Preview:
     text: str
 
 
-def preview(screening_id, subject, body, audience):
+def preview(screening_id, subject, body, audience, translations=None):
     """The message as each language among its recipients will read it (cleaned as `send` cleans
     it; nothing is written). Raises InvalidInputError, NotFoundError."""
     subject, body, audience, _key = clean(subject, body, audience, "x" * 16)
-    if db.session.get(Screening, screening_id) is None:
+    screening = db.session.get(Screening, screening_id)
+    if screening is None:
         raise NotFoundError()
+    words = _words(screening, subject, body, translations)
     reached = _audience(screening_id, audience) & (_R.email != "")
     shown = []
     for locale, people in db.session.execute(
         sa.select(_R.locale, sa.func.count()).where(reached).group_by(_R.locale).order_by(sa.func.count().desc(), _R.locale)
     ).all():
         first = db.session.scalars(sa.select(Registration).where(reached, _R.locale == locale).order_by(_R.id).limit(1)).one()
-        row = SimpleNamespace(kind=ANNOUNCEMENT, recipient=first.email, locale=locale,
-                              announcement=SimpleNamespace(subject=subject, body=body))
+        row = SimpleNamespace(kind=ANNOUNCEMENT, recipient=first.email, locale=locale, announcement=words)
         message = compose(row, first, "<preview@localhost>", utcnow())
         shown.append(Preview(locale, people, message["Subject"], message.get_body(("plain",)).get_content()))
     return shown
 
 
-def send_test(screening_id, subject, body, audience, to_address, locale):
+def send_test(screening_id, subject, body, audience, to_address, locale, translations=None):
     """E-mail the message, as attendees will get it, to `to_address` only (the organizer), in
     `locale`; nothing is written. Its greeting names the organizer's address and its ticket link
     leads to no ticket (no attendee's private link leaves in a test). Raises InvalidInputError,
@@ -105,11 +106,11 @@ def send_test(screening_id, subject, body, audience, to_address, locale):
     screening = db.session.get(Screening, screening_id)
     if screening is None:
         raise NotFoundError()
+    words = _words(screening, subject, body, translations)
     token = f"test-{secrets.token_hex(4)}"
     reader = SimpleNamespace(id=0, name=to_address, email=to_address, secret=token, locale=locale,
                              screening=screening, ticket=None, status=CONFIRMED, is_held=False, hold_until=None)
-    row = SimpleNamespace(kind=ANNOUNCEMENT, recipient=to_address, locale=locale,
-                          announcement=SimpleNamespace(subject=subject, body=body))
+    row = SimpleNamespace(kind=ANNOUNCEMENT, recipient=to_address, locale=locale, announcement=words)
     message = compose(row, reader, new_message_id(token), utcnow())
     message.replace_header("Subject", f"[TEST] {message['Subject']}")
     transport = mailer.transport()
@@ -145,6 +146,31 @@ def history(screening_id):
     ]
 
 
+def _words(screening, subject, body, translations):
+    """The message as it will be kept, not yet written: its subject and text, and theirs in the
+    event's other languages (texts.py). Raises InvalidInputError."""
+    return SimpleNamespace(subject=subject, body=body, screening=screening,
+                           texts=clean_translations(screening, translations))
+
+
+def clean_translations(screening, translations):
+    """{locale: {"subject", "body"}} of the message in the event's other languages, cleaned as the
+    main ones are; a language left empty is dropped. Errors are told per language's field
+    (subject_fr, body_fr). Raises InvalidInputError."""
+    cleaned, errors = {}, {}
+    for locale in texts.other_languages(screening):
+        values = (translations or {}).get(locale) or {}
+        if not any(values.values()):
+            continue
+        try:
+            cleaned[locale] = texts.clean(Announcement, locale, values, [locale])
+        except InvalidInputError as failure:
+            errors.update({f"{name}_{locale}": message for name, message in failure.fields.items()})
+    if errors:
+        raise InvalidInputError(errors)
+    return cleaned
+
+
 def clean(subject, body, audience, form_key):
     """Return the cleaned (subject, body, audience, form_key), or raise InvalidInputError."""
     errors = {}
@@ -159,8 +185,10 @@ def clean(subject, body, audience, form_key):
     return subject, body, audience, form_key
 
 
-def send(screening_id, subject, body, audience, form_key, user_id=None, now=None):
+def send(screening_id, subject, body, audience, form_key, user_id=None, now=None, translations=None):
     """Write the message to every attendee of `audience` with an e-mail address; return Sent.
+    `translations` ({locale: {"subject", "body"}}) reach each attendee of those languages in
+    theirs; the others read the main language's.
 
     Raises NotFoundError (no such screening), InvalidInputError (a field; or nobody to write to).
     """
@@ -171,12 +199,13 @@ def send(screening_id, subject, body, audience, form_key, user_id=None, now=None
             screening = session.get(Screening, screening_id)
             if screening is None:
                 raise NotFoundError()
+            written = clean_translations(screening, translations)
             earlier = session.scalar(sa.select(Announcement).where(Announcement.form_key == form_key))
             if earlier is not None:
                 return _sent_before(earlier, screening_id, subject, body, audience)
             announcement = Announcement(
                 screening_id=screening_id, subject=subject, body=body, audience=audience,
-                created_by_id=user_id, created_at=now, form_key=form_key, recipients=0,
+                created_by_id=user_id, created_at=now, form_key=form_key, recipients=0, texts=written,
             )
             session.add(announcement)
             session.flush()

@@ -16,7 +16,7 @@ from flask_babel import ngettext
 from icalendar import Calendar, Event, Timezone
 
 from ..models import utcnow
-from . import tickets
+from . import texts, tickets
 
 PRODID = "-//ticketing//Screening tickets 1.0//EN"
 DEFAULT_RUNTIME = timedelta(hours=2)  # when a film's running time is not known
@@ -134,7 +134,7 @@ def _description(registration, status, runtime_unknown, manage_url):
         lines.append(_("Ticket code: %(code)s", code=tickets.short_code(ticket.code)))
         lines.append(_("Show your ticket at the door, on your phone or printed."))
     if screening.note:
-        lines.append(screening.note)
+        lines.append(texts.text(screening, "note"))
     if runtime_unknown:
         lines.append(_("The end time is an estimate: the running time is not known."))
     if manage_url:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -37,6 +38,11 @@ _EVENT = {
     "is_published": lambda v, e: fi.flag(v, "is_published", e),
     "accent": lambda v, e: fi.colour(v, "accent", e),
     "protection": lambda v, e: fi.choice(v, "protection", e, PROTECTIONS, what=_l("The protection of free seats")),
+    "main_language": lambda v, e: fi.choice(v, "main_language", e, current_app.config["LANGUAGES"],
+                                            what=_l("The main language")),
+    "directions": lambda v, e: fi.text(v, "directions", e, fi.TEXT_MAX, multiline=True, what=_l("The directions")),
+    "mail_closing": lambda v, e: fi.text(v, "mail_closing", e, 2000, multiline=True,
+                                         what=_l("The e-mails' closing words")),
 }
 PROTECTIONS = tuple(p.value for p in Protection)
 # A new event asks for e-mail confirmation unless its organizer says otherwise: free seats are

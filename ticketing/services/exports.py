@@ -118,7 +118,9 @@ def rows(kind, scope):
             if kind == "attendees":
                 yield (
                     row.id, screening.title, local_start, row.name, row.email, row.seats,
-                    row.status, row.source, row.note, _local(row.created_at, scope.tz),
+                    # A booking whose address is not confirmed yet (holds.py) holds no ticket.
+                    "unconfirmed" if row.hold_until is not None and row.status != "cancelled" else row.status,
+                    row.source, row.note, _local(row.created_at, scope.tz),
                     short_code(row.code) if row.code else "", row.admitted or 0,
                     _local(row.first_admitted_at, scope.tz), row.cancel_reason,
                 )
@@ -137,7 +139,7 @@ def _attendee_query(screening_id):
     r, t = Registration.__table__.c, Ticket.__table__.c
     return (
         sa.select(r.id, r.name, r.email, r.seats, r.status, r.source, r.note, r.created_at,
-                  r.cancel_reason, t.code, t.admitted, t.first_admitted_at)
+                  r.cancel_reason, r.hold_until, t.code, t.admitted, t.first_admitted_at)
         .select_from(Registration.__table__.outerjoin(Ticket.__table__, t.registration_id == r.id))
         .where(r.screening_id == screening_id)
         .order_by(r.id)

@@ -5,6 +5,7 @@ import secrets
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from types import SimpleNamespace
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
@@ -13,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..formatting import local_datetime, local_time
 from ..models import Announcement
-from . import colours, find_tickets, holds, pictures, tickets
+from . import colours, find_tickets, holds, pictures, texts, tickets
 
 # Kinds whose message carries the ticket (QR inline, PDF and calendar file attached). A repeat
 # sign-up carries it when the registration is confirmed; on the waiting list it says so instead.
@@ -177,11 +178,15 @@ def _logo(event):
 
 def _announcement(outbox):
     """The organizer's message an outbox row of kind "announcement" carries (or a preview holds,
-    not yet written), else None."""
-    if getattr(outbox, "announcement", None) is not None:
-        return outbox.announcement
-    announcement_id = getattr(outbox, "announcement_id", None)
-    return db.session.get(Announcement, announcement_id) if announcement_id else None
+    not yet written), in the row's language where the organizer wrote it in that one, else None."""
+    message = getattr(outbox, "announcement", None)
+    if message is None:
+        announcement_id = getattr(outbox, "announcement_id", None)
+        message = db.session.get(Announcement, announcement_id) if announcement_id else None
+    if message is None:
+        return None
+    locale = outbox.locale or "en"
+    return SimpleNamespace(subject=texts.text(message, "subject", locale), body=texts.text(message, "body", locale))
 
 
 def _attachments(registration, link, locale):

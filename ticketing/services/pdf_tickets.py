@@ -22,7 +22,7 @@ from fpdf.enums import MethodReturnValue, RenderStyle, XPos, YPos
 from ..errors import NotFoundError, TicketingError
 from ..extensions import db
 from ..models import Registration, RegistrationStatus, Screening, Ticket
-from . import colours, pictures, tickets
+from . import colours, pictures, texts, tickets
 
 FONT_FAMILY = "DejaVu"
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
@@ -65,7 +65,7 @@ class _Holder:
 
 def render_ticket_pdf(registration, link=None, locale="en"):
     """Return a one-page PDF of a confirmed registration's ticket; `link`: its self-service URL."""
-    if registration.status != RegistrationStatus.CONFIRMED.value or registration.ticket is None:
+    if not registration.has_ticket or registration.ticket is None:
         raise NoTicketError()
     holder = _Holder(registration.name, registration.seats, registration.ticket.code, link)
     locale = locale or "en"
@@ -90,6 +90,7 @@ def render_screening_pdf(screening_id, link_for=None, locale="en"):
         .where(
             Registration.screening_id == screening.id,
             Registration.status == RegistrationStatus.CONFIRMED.value,
+            Registration.hold_until.is_(None),  # a booking not confirmed by e-mail has no ticket yet
         )
         .order_by(Registration.name_normalized, Registration.id)  # as the attendee list sorts
     ).all()
@@ -158,7 +159,7 @@ def _draw_ticket(pdf, screening, holder, locale):
         (_("When"), format_when(screening.starts_at, event.tz, locale), 2),
         (_("Where"), _where(screening), 3),
         (_("Seats"), ngettext("Admits %(num)d person", "Admits %(num)d people", holder.seats), 1),
-    )
+    ) + (((_("Also"), texts.text(screening, "note", locale), 2),) if screening.note else ())
     top = pdf.get_y()
     room = BOTTOM - _footer_height(holder.link) - 2 - top - (30 * PT * LINE + 4)  # but the short code
     # The QR as large as the facts leave room for, from QR_SIZE down to QR_SMALLEST; the facts'

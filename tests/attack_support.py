@@ -248,6 +248,8 @@ def default_arguments(world, endpoint):
     }
     if endpoint == "staff.vendor":
         values["name"] = "zxing-reader.js"
+    if endpoint == "admin.texts":  # a screening's texts in another language
+        values.update(kind="screenings", item_id=world.screening_id, locale="fr")
     return values
 
 

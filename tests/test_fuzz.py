@@ -104,8 +104,8 @@ SCREENING_FIELDS = {
     )
 }
 EVENT_FIELDS = {name: text() for name in (
-    "name", "slug", "description", "timezone", "venue", "address", "contact_email", "accent", "protection",
-    "is_published")}
+    "name", "slug", "main_language", "description", "timezone", "venue", "address", "directions", "contact_email",
+    "mail_closing", "accent", "protection", "is_published")}
 ATTENDEE_QUERY = {name: text() for name in ("q", "status", "source", "sort", "after", "before")}
 
 
@@ -187,7 +187,11 @@ def targets(world):
         ("admin.screening_message", "GET"): Target("admin"),
         ("admin.screening_message", "POST"): Target("admin", form={
             "subject": text(), "body": text(), "audience": text(), "form_key": text(),
+            "subject_fr": text(), "body_kk": text(),  # the message in other languages
             "send": st.one_of(st.just("1"), text()), "edit": text()}, examples=30),
+        ("admin.texts", "GET"): Target("admin"),
+        ("admin.texts", "POST"): Target("admin", form={
+            "description": text(), "directions": text(), "mail_closing": text(), "note": text()}, examples=30),
         ("admin.screening_export", "GET"): Target("admin", query={"what": text()}),
         ("admin.event_export", "GET"): Target("admin", query={"what": text()}),
         ("admin.screening_tickets_pdf", "GET"): Target("admin"),

@@ -77,3 +77,22 @@ def test_without_a_choice_the_browser_language_is_used(live, browser, browser_lo
         assert skip.count() == 1
     finally:
         context.close()
+
+
+def test_each_reader_sees_the_organizers_note_in_their_language(live, browser):
+    """Issue 20, item 1, in Chromium: the note written in French and Kazakh reaches a French and a
+    Kazakh reader; a Dutch reader, with none written, reads the main language's."""
+    app, base = live
+    screening_id, _day = first_screening(app)
+    notes = {"fr": "Rencontre avec l’actrice après le film", "kk": "Фильмнен кейін актрисамен кездесу"}
+    with app.app_context():
+        screening = db.session.get(Screening, screening_id)
+        screening.note = "Q&A with the actress after the film"
+        screening.texts = {code: {"note": note} for code, note in notes.items()}
+        db.session.commit()
+    for language, expected in (("fr", notes["fr"]), ("kk", notes["kk"]), ("nl", "Q&A with the actress after the film")):
+        context = browser.new_context(viewport={"width": 360, "height": 780}, locale=language)
+        page = context.new_page()
+        page.goto(f"{base}/screenings/{screening_id}")
+        expect(page.locator(".note")).to_have_text(expected)
+        context.close()

@@ -132,8 +132,8 @@ def test_from_a_phone_an_organizer_creates_a_screening_finds_exports_and_writes_
     assert any("Dana Lobby" in row for row in rows)
 
     page.get_by_role("link", name="Write to the attendees").click()
-    page.get_by_label("Subject").fill("Doors open at 19:45")
-    page.get_by_label("Message").fill("See you in the lobby.")
+    page.get_by_label("Subject", exact=True).fill("Doors open at 19:45")
+    page.get_by_label("Message", exact=True).fill("See you in the lobby.")
     page.get_by_role("button", name="Preview the message").click()
     expect(page.get_by_role("heading", name="Send this message to 1 person?")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360

@@ -103,10 +103,11 @@ def register_error_handlers(app):
 def register_template_helpers(app):
     """Filters for local times and numbers; the organizers' texts in the reader's language."""
     from .formatting import register
-    from .services import texts
+    from .services import questions, texts
 
     register(app)
     texts.register(app)
+    questions.register(app)
 
 
 def register_commands(app):

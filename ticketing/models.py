@@ -104,6 +104,19 @@ class MessageKind(str, enum.Enum):
     CONFIRM_EMAIL = "confirm_email"  # the link that confirms a held booking (services/holds.py)
 
 
+class QuestionKind(str, enum.Enum):
+    """The kinds of answer an organizer's own question takes (services/questions.py)."""
+
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    CHOICE = "choice"
+    CHOICES = "choices"
+    YES_NO = "yes_no"
+    NUMBER = "number"
+    COUNTRY = "country"
+    CONSENT = "consent"
+
+
 class AuditAction(str, enum.Enum):
     """A staff action the audit log records (services/audit.py)."""
 
@@ -554,3 +567,42 @@ class OutboxMessage(db.Model):
     announcement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("announcements.id"), index=True)
 
     registration: Mapped[Registration] = relationship()
+
+
+class Question(db.Model):
+    """An organizer's own question on the sign-up form of an event's screenings (all of them, or
+    one): services/questions.py. A removed one stays, so that its answers stay readable."""
+
+    __tablename__ = "questions"
+    __table_args__ = (one_of("kind", QuestionKind, "kind_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id"), index=True)
+    screening_id: Mapped[int | None] = mapped_column(sa.ForeignKey("screenings.id"))  # None: every screening
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    label: Mapped[str] = mapped_column(sa.String(300))
+    choices: Mapped[list] = mapped_column(sa.JSON, default=list)  # for one or several choices
+    link: Mapped[str] = mapped_column(sa.String(500), default="")  # for a consent box
+    required: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    position: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # The label and choices in the event's other languages: {locale: {"label", "choices"}}.
+    texts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship()
+    screening: Mapped[Screening | None] = relationship()
+
+
+class Answer(db.Model):
+    """A registration's answer to a question: its value (text, a list of choices, "yes" or "no",
+    a number as text, a country code), and the question's label as it was answered."""
+
+    __tablename__ = "answers"
+    __table_args__ = (sa.UniqueConstraint("registration_id", "question_id", name="one_answer_per_question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id"), index=True)
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("questions.id"), index=True)
+    value: Mapped[object] = mapped_column(sa.JSON)
+    label: Mapped[str] = mapped_column(sa.String(300), default="")

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..formatting import languages, local_datetime
 from ..formerrors import put_errors
 from ..models import Event, Registration, Screening
-from ..services import attendees, booking, checkin, guests, tickets
+from ..services import attendees, booking, checkin, guests, questions, tickets
 from . import bp
 from .attendee_forms import AttendeeFilterForm, CancelForm, CheckInForm, GuestForm, MoveForm, ResendForm
 from .people import ACTIONS, readable
@@ -95,6 +95,7 @@ def _render_registration(registration, error=None, status=200, forms=None):
         history=_history(registration.id), error=error,
         resend_form=ResendForm(), cancel_form=CancelForm(), move_form=move_form, checkin_form=checkin_form,
         can_cancel=booking.cancel_refusal(registration) is None,
+        answers=questions.answers_of(registration.id),
     ), status
 
 

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..formatting import number
 from ..models import Event, Screening
-from ..services import attendees, checkin, stats
+from ..services import attendees, checkin, questions, stats
 from . import bp
 
 _ID = "<int(max=2147483647):{}>"
@@ -161,7 +161,8 @@ def event_dashboard(event_id):
     totals = _totals(figures.values())
     conflicts = Counter(checkin.conflict_counts(ids))
     return render_template("admin/dashboard_event.html", event=event, screenings=screenings,
-                           figures=figures, charts=charts, totals=totals, percent=_percent, conflicts=conflicts)
+                           figures=figures, charts=charts, totals=totals, percent=_percent, conflicts=conflicts,
+                           answer_counts=questions.counts(ids))
 
 
 @bp.get(f"/screenings/{_ID.format('screening_id')}/dashboard")
@@ -177,7 +178,8 @@ def screening_dashboard(screening_id):
     attendees_url = url_for("admin.attendees", screening_id=screening.id) if "admin.attendees" in current_app.view_functions else None
     return render_template("admin/dashboard_screening.html", screening=screening, event=screening.event,
                            s=figures, charts=charts, percent=_percent, attendees_url=attendees_url,
-                           conflicts=checkin.conflicts([screening.id]), conflict_text=attendees.conflict_text)
+                           conflicts=checkin.conflicts([screening.id]), conflict_text=attendees.conflict_text,
+                           answer_counts=questions.counts([screening.id]))
 
 
 def _totals(figures):

@@ -118,6 +118,26 @@ def schemas():
                 "seats": {"type": "integer", "minimum": 1, "maximum": MAX_SEATS_MAX, "default": 1,
                           "description": "At most the screening's own limit for one person (1 to "
                                          f"{MAX_SEATS_MAX}, set by its organizers): more is a 422 naming it."},
+                "answers": {"type": "object", "description": (
+                    "The answers to the organizers' own questions (GET /screenings/{id} lists them), by question id: "
+                    "text; a list of choices for `choices`; \"yes\" or \"no\" (or true, false) for `yes_no`; "
+                    "\"yes\" or true for `consent`; a number; an ISO country code. Checked as the form checks them: "
+                    "a missing required answer or a wrong one is a 422 whose `fields` name it as q<id>."),
+                    "additionalProperties": {"type": ["string", "number", "boolean", "array", "null"]}},
+            },
+        },
+        "Question": {
+            "type": "object",
+            "required": ["id", "kind", "label", "required", "choices"],
+            "properties": {
+                "id": {"type": "integer"},
+                "kind": {"enum": ["short_text", "long_text", "choice", "choices", "yes_no", "number", "country", "consent"]},
+                "label": {"type": "string"},
+                "required": {"type": "boolean"},
+                "choices": {"type": "array", "items": {"type": "string"}},
+                "link": {"type": "string", "description": "For a consent box: the page it agrees to."},
+                "texts": {"type": "object", "description": "The label and choices in other languages, by language code.",
+                          "additionalProperties": {"type": "object"}},
             },
         },
         "Registration": {
@@ -328,7 +348,8 @@ def spec():
                 "parameters": [_ID_PARAM("screening_id")],
                 "responses": {"200": _json({"allOf": [_ref("Screening")], "type": "object", "required": ["pace"],
                                             "properties": {"pace": {"type": "object", "required": ["minutes", "admitted"],
-                                                                    "properties": {"minutes": {"type": "integer"}, "admitted": {"type": "integer"}}}},
+                                                                    "properties": {"minutes": {"type": "integer"}, "admitted": {"type": "integer"}}},
+                                                           "questions": {"type": "array", "items": _ref("Question")}},
                                             "unevaluatedProperties": False}, "The screening"),
                               **_errors(401, 403, 404)},
             }},

@@ -13,7 +13,7 @@ from ..errors import InvalidInputError
 from ..extensions import db
 from ..models import CheckIn, Screening, Ticket, utcnow
 from ..security import limit_api_lookups, limit_door_search
-from ..services import booking, checkin, guests, tickets
+from ..services import booking, checkin, guests, questions, tickets
 from . import api_error, bp
 from .openapi import spec
 
@@ -118,7 +118,15 @@ def screening(screening_id):
     counts = checkin.screening_counts([shown.id])[shown.id]
     since = utcnow() - timedelta(minutes=PACE_MINUTES)
     return jsonify({**_screening_json(shown, counts), "pace": {
-        "minutes": PACE_MINUTES, "admitted": checkin.admitted_since(shown.id, since)}})
+        "minutes": PACE_MINUTES, "admitted": checkin.admitted_since(shown.id, since)},
+        "questions": [_question_json(q) for q in questions.asked(shown.id)]})
+
+
+def _question_json(question):
+    """A question of the sign-up form, as a registration through the API answers it."""
+    return {"id": question.id, "kind": question.kind, "label": question.label, "required": question.required
+            or question.kind == "consent", "choices": question.choices or [], "link": question.link,
+            "texts": question.texts or {}}
 
 
 @bp.post("/screenings/<int(max=2147483647):screening_id>/registrations")
@@ -127,10 +135,17 @@ def register(screening_id):
     if g.api_user is not None and not g.api_user.is_admin:
         return api_error(403, "forbidden", _("Door staff check tickets in; registering is for organisers."))
     body = _json_body()
-    if wrong := _wrong_types(body, text=("name", "email"), whole=("seats",)):
+    wrong = _wrong_types(body, text=("name", "email"), whole=("seats",))
+    answers = body.get("answers") or {}
+    if not isinstance(answers, dict):
+        wrong["answers"] = _("Send answers as an object: each question's id, then its answer.")
+    if wrong:
         raise InvalidInputError(wrong)
+    # An answer is keyed by the question's id ("12"), as the screening lists it; its errors too.
+    answers = {f"q{key}" if str(key).isdigit() else str(key): value for key, value in answers.items()}
     # Staff and door devices are known: their bookings are never held for e-mail confirmation.
-    result = booking.book(screening_id, body.get("name"), body.get("email"), body.get("seats"), hold=False)
+    result = booking.book(screening_id, body.get("name"), body.get("email"), body.get("seats"), hold=False,
+                          answers=answers)
     if result.outcome == "repeat":
         return api_error(409, "already_registered", _(
             "This e-mail address is already registered for this screening; its ticket is sent to it again."))

@@ -9,7 +9,8 @@ from ..extensions import db
 from ..formatting import local_date, local_datetime, local_time
 from ..models import Event, Screening, utcnow
 from ..security import limit_link_lookups, limit_signups, limit_ticket_finds
-from ..services import booking, calendar, colours, find_tickets, holds, pdf_tickets, pictures, programme, tickets
+from ..services import (booking, calendar, colours, find_tickets, holds, pdf_tickets, pictures, programme, questions,
+                         tickets)
 from . import bp, sharing
 from ..urls import local_path
 from .forms import ConfirmForm, FindTicketForm, SignupForm
@@ -53,6 +54,7 @@ def screening(screening_id):
     """Show a screening and its sign-up form; book on a valid submission."""
     form = SignupForm()
     form_error = None
+    answers, answer_errors = questions.typed(request.form), {}
     if request.method == "POST":
         if not form.validate():  # only CSRF is checked here; the service checks the fields
             form_error = _(
@@ -67,12 +69,16 @@ def screening(screening_id):
                     form.seats.data,
                     locale=str(get_locale()),
                     form_key=form.ensure_form_key(),
+                    answers=answers,
                 )
             except NotFoundError:
                 abort(404)
             except InvalidInputError as error:
                 for name, message in error.fields.items():
-                    getattr(form, name).errors = [message]
+                    if name in form:
+                        form[name].errors = [message]
+                    else:  # an organizer's question (questions.py)
+                        answer_errors[name] = message
                 form_error = str(error.message)
             except TicketingError as error:
                 form_error = str(error.message)
@@ -89,6 +95,9 @@ def screening(screening_id):
             availability=booking.availability(shown),
             form=form,
             error_message=form_error,
+            questions=questions.asked(shown.id),
+            answers_typed=answers,
+            answer_errors=answer_errors,
         ),
         422 if form_error else 200,
     )

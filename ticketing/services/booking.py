@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ..database import write_transaction
 from ..errors import (
     AlreadyCancelledError,
+    InvalidInputError,
     NotFoundError,
     RegistrationChangedError,
     RegistrationClosedError,
@@ -27,8 +28,8 @@ from ..errors import (
     TicketUsedError,
 )
 from ..extensions import db
-from ..models import Event, OutboxMessage, Registration, RegistrationStatus, Screening, Ticket, utcnow
-from . import audit, holds, tickets
+from ..models import Event, OutboxMessage, Question, Registration, RegistrationStatus, Screening, Ticket, utcnow
+from . import audit, holds, questions, tickets
 from .inputs import clean_email, clean_signup
 from .notifications import notify
 from .seats import LOCK_SCREENING, lock_screening, promote_waitlist, release_seats, take_seats
@@ -162,6 +163,11 @@ _BOOKING_CHECKS = sa.select(
     sa.exists().where(
         _R.screening_id == _S.id, _R.hold_until <= sa.bindparam("now"), _R.status != CANCELLED
     ).label("hold_expired"),
+    # Whether the organizers ask questions of their own (questions.py): read only when they do.
+    sa.exists().where(
+        Question.event_id == _S.event_id, Question.removed_at.is_(None),
+        sa.or_(Question.screening_id.is_(None), Question.screening_id == _S.id),
+    ).label("has_questions"),
 ).where(_S.id == sa.bindparam("screening_id"))
 _REGISTRATION = sa.select(Registration.__table__).where(_R.id == sa.bindparam("id"))
 _INSERT_REGISTRATION = sa.insert(Registration.__table__).returning(_R.id)
@@ -173,12 +179,13 @@ _LAST_RESEND = sa.select(sa.func.max(OutboxMessage.created_at)).where(
 )
 
 
-def book(screening_id, name, email, seats=1, locale="en", form_key=None, now=None, hold=True):
+def book(screening_id, name, email, seats=1, locale="en", form_key=None, now=None, hold=True, answers=None):
     """Register a person for a screening: confirmed while seats last, else waitlisted.
 
     At an event that asks for e-mail confirmation the registration is held until the link in
     its e-mail is followed (holds.py): its e-mail is that link, and no ticket yet; `hold=False`
-    books at once all the same (staff and door devices through the API). A repeat
+    books at once all the same (staff and door devices through the API). `answers` answer the
+    organizers' own questions ({"q<id>": value}, questions.py), checked with the fields. A repeat
     sign-up (same e-mail, an active registration exists) books nothing and records the
     ticket e-mail again (R6). The same form submitted twice returns the first registration.
     Returns a BookingResult whose registration is a Booked snapshot.
@@ -187,7 +194,7 @@ def book(screening_id, name, email, seats=1, locale="en", form_key=None, now=Non
     """
     for attempt in range(_RACE_RETRIES):
         try:
-            return _book_once(screening_id, name, email, seats, locale, form_key, now, hold)
+            return _book_once(screening_id, name, email, seats, locale, form_key, now, hold, answers)
         except IntegrityError:
             # A racing twin (the same e-mail, or the same form) committed between our checks
             # and our insert, or two new codes collided; the retry sees what it committed.
@@ -195,7 +202,7 @@ def book(screening_id, name, email, seats=1, locale="en", form_key=None, now=Non
                 raise
 
 
-def _book_once(screening_id, name, email, seats, locale, form_key, now, hold):
+def _book_once(screening_id, name, email, seats, locale, form_key, now, hold, answers):
     now = now or utcnow()
     # Checks first, in a plain read: bad input and repeat sign-ups never wait for the write
     # lock. Whatever a racing twin does in between is caught by the unique indexes (R6).
@@ -211,12 +218,13 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now, hold):
     ).one_or_none()
     if screening is None or not screening.is_published or not screening.event_published:
         raise NotFoundError()
-    name, email, email_normalized, seats = clean_signup(name, email, seats, screening.max_seats)
+    asked = questions.asked(screening.id) if screening.has_questions else []
+    name, email, email_normalized, seats, answered = _clean(name, email, seats, screening.max_seats, asked, answers)
     _check_open(screening, now)
     if screening.hold_expired:
         # Seats held by bookings nobody confirmed go back first, to this sign-up if it comes next.
         holds.expire_due(now, screening.id)
-        return _book_once(screening_id, name, email, seats, locale, form_key, now, hold)
+        return _book_once(screening_id, name, email, seats, locale, form_key, now, hold, answers)
     if screening.existing_id is not None:
         existing = Booked(**connection.execute(_REGISTRATION, {"id": screening.existing_id}).one()._mapping)
         if form_key and existing.form_key == form_key:
@@ -259,6 +267,7 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now, hold):
             hold_until=now + holds.hold_for() if held else None,
         )
         registration = Booked(id=connection.scalar(_INSERT_REGISTRATION, values), **values)
+        questions.write_answers(connection, registration.id, answered, asked)
         connection.execute(
             _INSERT_TICKET,
             {"registration_id": registration.id, "code": tickets.new_code(), "seats": seats,
@@ -266,6 +275,22 @@ def _book_once(screening_id, name, email, seats, locale, form_key, now, hold):
         )
         notify(session, registration, "confirm_email" if held else "confirmation" if confirmed else "waitlisted")
         return BookingResult(registration, status)
+
+
+def _clean(name, email, seats, max_seats, asked, answers):
+    """The sign-up's fields and its answers, checked together: every message at once (R9)."""
+    errors, cleaned, answered = {}, None, {}
+    try:
+        cleaned = clean_signup(name, email, seats, max_seats)
+    except InvalidInputError as failure:
+        errors.update(failure.fields)
+    try:
+        answered = questions.clean_answers(asked, answers)
+    except InvalidInputError as failure:
+        errors.update(failure.fields)
+    if errors:
+        raise InvalidInputError(errors)
+    return (*cleaned, answered)
 
 
 def _resend_ticket(session, registration, now):

@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from ..errors import NotFoundError
 from ..extensions import db
 from ..models import CheckIn, Device, Event, Registration, Screening, Ticket, User
+from . import questions
 from .tickets import short_code
 
 KINDS = ("attendees", "checkins")
@@ -88,7 +89,7 @@ def header(kind, scope):
             _("Registration id"), _("Screening"), _("Starts at (%(zone)s)", zone=zone), _("Name"), _("Email"),
             _("Seats"), _("Status"), _("Source"), _("Note"), _("Signed up at (%(zone)s)", zone=zone), _("Ticket"),
             _("Admitted"), _("First admitted at (%(zone)s)", zone=zone), _("Cancel reason"),
-        )]
+        )] + [question.label for question in questions.of_event(scope.event.id, with_removed=True)]
     return [str(title) for title in (
         _("Scanned at (%(zone)s)", zone=zone), _("Screening"), _("Ticket"), _("Name"), _("Result"), _("Reason"),
         _("Seats"), _("Staff e-mail"), _("Device"), _("Let in offline"), _("Conflict"),
@@ -107,10 +108,12 @@ def rows(kind, scope):
 
     Screening by screening in starting order; within one, in the order of sign-up or scan.
     """
+    asked = questions.of_event(scope.event.id, with_removed=True) if kind == "attendees" else []
     for screening in scope.screenings:
         local_start = _local(screening.starts_at, scope.tz)
         if kind == "attendees":
             query = _attendee_query(screening.id)
+            answered = questions.answers_by_registration(screening.id)  # one column per question
         else:
             query = _checkin_query(screening.id)
         result = db.session.execute(query.execution_options(yield_per=CHUNK))
@@ -123,6 +126,7 @@ def rows(kind, scope):
                     row.source, row.note, _local(row.created_at, scope.tz),
                     short_code(row.code) if row.code else "", row.admitted or 0,
                     _local(row.first_admitted_at, scope.tz), row.cancel_reason,
+                    *(answered.get(row.id, {}).get(question.id, "") for question in asked),
                 )
             else:
                 ticket = short_code(row.code) if row.code else row.scanned_code

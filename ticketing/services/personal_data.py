@@ -22,7 +22,7 @@ from ..errors import (
 )
 from ..extensions import db
 from ..models import Announcement, AuditEntry, CheckIn, OutboxMessage, Registration, Screening, User, utcnow
-from . import audit, booking, privacy
+from . import audit, booking, privacy, questions
 from .inputs import clean_email
 from .mailer import error_text
 
@@ -130,6 +130,7 @@ def as_json(data, now=None):
                 "recorded_at": _time(c.recorded_at), "let_in_offline": c.offline_seats, "conflict": c.is_conflict,
             } for c in (data.checkins.get(ticket.id, []) if ticket else [])],
             "messages": [_message(m, data.announcements) for m in data.messages.get(r.id, [])],
+            "answers": [{"question": asked_as, "answer": answer} for _q, asked_as, answer in questions.answers_of(r.id)],
         })
     return {
         "about": "Personal data stored by the festival's ticketing for one e-mail address.",

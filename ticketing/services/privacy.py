@@ -25,7 +25,7 @@ from flask import current_app
 
 from ..database import write_transaction
 from ..extensions import db
-from ..models import AuditEntry, CheckIn, OutboxMessage, Registration, Screening, Ticket, utcnow
+from ..models import Answer, AuditEntry, CheckIn, OutboxMessage, Registration, Screening, Ticket, utcnow
 from . import audit, imports, tickets
 from .calendar import DEFAULT_RUNTIME
 from .inputs import clean_email
@@ -95,6 +95,8 @@ def anonymise(session, registration_ids, now=None):
     result.registrations = connection.execute(
         sa.select(sa.func.count()).where(_R.id.in_(ids), _still_personal())).scalar_one()
     connection.execute(_FORGET_REGISTRATION, [{"rid": i, "new_secret": tickets.new_secret()} for i in ids])
+    for chunk in _chunks(ids):  # the answers to the organizers' questions are the person's too
+        connection.execute(sa.delete(Answer.__table__).where(Answer.__table__.c.registration_id.in_(chunk)))
     connection.execute(_NEW_CODE, [{"rid": i, "new_code": tickets.new_code()} for i in ids])
     ticket_ids = sa.select(_T.id).where(_T.registration_id.in_(ids))
     result.checkins = connection.execute(

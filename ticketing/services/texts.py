@@ -35,8 +35,9 @@ TRANSLATABLE = {
 
 
 def main_language(item):
-    """The language an event's organizers write `item` in: its event's main language."""
-    event = item if isinstance(item, Event) else item.event if isinstance(item, Screening) else item.screening.event
+    """The language an event's organizers write `item` in (an event, or a row that has an `event`
+    or a `screening`): its event's main language."""
+    event = item if isinstance(item, Event) else getattr(item, "event", None) or item.screening.event
     return event.main_language or "en"
 
 

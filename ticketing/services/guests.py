@@ -8,7 +8,7 @@ released once: to the waiting list first, then to walk-ins added at the door. Gu
 an organizer keep their seats (they were invited by name).
 """
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import timedelta
 
@@ -33,7 +33,7 @@ from ..errors import (
 from ..extensions import db
 from ..formatting import LANGUAGE_NAMES
 from ..models import CheckIn, Registration, RegistrationSource, Screening, Ticket, utcnow
-from . import audit, tickets
+from . import audit, questions, tickets
 from .booking import CANCELLED, CONFIRMED
 from .seats import lock_screening, promote_waitlist, take_guest_seats, take_seats
 from .inputs import clean_email, clean_name, has_hidden_characters
@@ -53,6 +53,7 @@ class Guest:
     seats: int
     note: str
     locale: str = "en"  # the language of the guest's e-mails and PDF ticket
+    answers: dict = field(default_factory=dict)  # {question id: value}, checked (questions.py)
 
 
 def clean_guest(name, email="", seats=1, note="", language=None, default_language=None):
@@ -194,6 +195,7 @@ def _insert_many(session, screening_id, guests, user_id, now):
          "first_admitted_at": None, "last_admitted_at": None, "created_at": now}
         for rid, g in zip(ids, guests)
     ])
+    questions.write_many(connection, [(rid, g.answers) for rid, g in zip(ids, guests) if g.answers])
     return ids
 
 

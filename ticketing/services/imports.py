@@ -11,7 +11,7 @@ import os
 import re
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from ..errors import InvalidInputError, NotFoundError, TicketingError
 from ..extensions import db
 from ..models import Registration, Screening
-from . import guests
+from . import guests, questions
 
 MAX_BYTES = 2 * 1024 * 1024  # about 25,000 typical rows
 MAX_ROWS = 20000
@@ -60,6 +60,7 @@ class RowResult:
     seats: str
     note: str
     language: str = ""
+    answers: dict = field(default_factory=dict)  # "q<id>" -> cell, for the organizers' questions
     errors: dict = field(default_factory=dict)  # field -> message
     guest: dict | None = None  # the checked values, when the row is good
 
@@ -140,8 +141,10 @@ def _sniff(text):
     return best
 
 
-def read_rows(text):
-    """Return (delimiter, columns, ignored headers, [(row number, cells)]) or raise ImportFileError."""
+def read_rows(text, asked=()):
+    """Return (delimiter, columns, ignored headers, [(row number, cells)]) or raise ImportFileError.
+    A column named as one of the `asked` questions (its label, in any of its languages) answers
+    it: its column is "q<id>"."""
     try:  # the first line is read twice: to pick the delimiter, then with the rest
         delimiter = _sniff(text)
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
@@ -151,7 +154,9 @@ def read_rows(text):
     if not numbered:
         raise ImportFileError(_("The file is empty. Please choose the CSV file of the guest list."))
     header_number, header = numbered[0]
-    columns = [_header_field(cell) for cell in header]
+    named = questions.by_label(asked)
+    columns = [_header_field(cell) or (f"q{named[key].id}" if (key := " ".join(cell.split()).casefold()) in named
+                                       else None) for cell in header]
     known = [c for c in columns if c]
     if "name" not in known:
         # The column names are what the file must hold: they stay as they are in every language.
@@ -181,11 +186,12 @@ def build_preview(screening_id, data, on_rows=None, default_language=None):
     if screening is None:
         raise NotFoundError()
     text, encoding = decode(data)
-    delimiter, columns, ignored, records = read_rows(text)
+    asked = questions.asked(screening_id)
+    delimiter, columns, ignored, records = read_rows(text, asked)
     preview = Preview([], encoding, delimiter, ignored)
     first_seen = {}
     for index, (number, cells) in enumerate(records, start=1):
-        preview.rows.append(_check_row(number, cells, columns, first_seen, default_language))
+        preview.rows.append(_check_row(number, cells, columns, first_seen, default_language, asked))
         if on_rows and index % 100 == 0:
             on_rows(100)
     if on_rows and len(records) % 100:
@@ -202,12 +208,15 @@ def build_preview(screening_id, data, on_rows=None, default_language=None):
     return preview
 
 
-def _check_row(number, cells, columns, first_seen, default_language=None):
+def _check_row(number, cells, columns, first_seen, default_language=None, asked=()):
     values = {"name": "", "email": "", "seats": "", "note": "", "language": ""}
+    answers = {}
     for column, cell in zip(columns, cells):
-        if column:
+        if column and column.startswith("q"):
+            answers[column] = cell
+        elif column:
             values[column] = cell
-    row = RowResult(number, **values)
+    row = RowResult(number, **values, answers=answers)
     if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns):]):
         row.errors["row"] = _("This row has more cells than the header: is a comma or semicolon in a name missing its quotes?")
         return row
@@ -217,6 +226,14 @@ def _check_row(number, cells, columns, first_seen, default_language=None):
     except InvalidInputError as error:
         row.errors.update({key: str(message) for key, message in error.fields.items()})
         return row
+    try:  # the organizers' questions, as the form asks them: several choices split at ";"
+        guest = replace(guest, answers={str(qid): value for qid, value in questions.clean_answers(asked, {
+            name: [part.strip() for part in cell.split(";") if part.strip()] if _kind(asked, name) == "choices" else cell
+            for name, cell in answers.items()}).items()})
+    except InvalidInputError as error:
+        labels = {questions.field_name(q): q.label for q in asked}
+        row.errors.update({labels[key]: str(message) for key, message in error.fields.items()})
+        return row
     if guest.email_normalized:
         if guest.email_normalized in first_seen:
             row.errors["email"] = _("The same e-mail address is on row %(row)d.", row=first_seen[guest.email_normalized])
@@ -224,6 +241,10 @@ def _check_row(number, cells, columns, first_seen, default_language=None):
         first_seen[guest.email_normalized] = number
     row.guest = asdict(guest)
     return row
+
+
+def _kind(asked, name):
+    return next((q.kind for q in asked if questions.field_name(q) == name), None)
 
 
 def _mark_registered(screening_id, rows):

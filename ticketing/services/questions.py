@@ -207,6 +207,29 @@ def write_answers(connection, registration_id, values, questions):
         connection.execute(sa.insert(Answer.__table__), rows)
 
 
+def write_many(connection, answered):
+    """Insert the answers of new registrations ([(registration id, {question id: value})], ids
+    as numbers or text), in one statement in the caller's write transaction."""
+    wanted = {int(qid) for _rid, values in answered for qid in values}
+    if not wanted:
+        return
+    labels = dict(connection.execute(sa.select(Question.id, Question.label).where(Question.id.in_(wanted))).all())
+    connection.execute(sa.insert(Answer.__table__), [
+        {"registration_id": rid, "question_id": int(qid), "value": value, "label": labels[int(qid)]}
+        for rid, values in answered for qid, value in values.items()])
+
+
+def by_label(asked_questions):
+    """{label casefolded, in any of its languages: question} of `asked_questions`: how a guest
+    list's column names a question."""
+    found = {}
+    for question in asked_questions:
+        for words in [question.label, *(w.get("label", "") for w in (question.texts or {}).values())]:
+            if words:
+                found.setdefault(" ".join(words.split()).casefold(), question)
+    return found
+
+
 def answers_by_registration(screening_id):
     """{registration id: {question id: answer as read}} of a screening's registrations."""
     found = {}

@@ -21,7 +21,7 @@ from factories import PASSWORD
 from pages import hidden
 from ticketing.extensions import db
 from ticketing.models import (
-    Announcement, CheckIn, Device, Event, OutboxMessage, Registration, Screening, Ticket, User, utcnow,
+    Announcement, CheckIn, Device, Event, OutboxMessage, Question, Registration, Screening, Ticket, User, utcnow,
 )
 
 # The smallest GIF: one white pixel (a poster that Pillow reads).
@@ -191,10 +191,16 @@ def build_world(app):
         preview = imports.build_preview(first.id, b"name,email,seats\nImported Guest,imported@example.org,1\n")
         import_token = imports.save_preview(preview, first.id, admin.id, "guests.csv")
         outbox_id = db.session.scalar(sa.select(sa.func.min(OutboxMessage.id)))
+        # An organizer's own question (optional: the fuzzed sign-ups may still book).
+        question = Question(event_id=event.id, kind="yes_no", label="Are you a student?", required=False,
+                            choices=[], texts={}, position=0)
+        db.session.add(question)
+        db.session.commit()
         return SimpleNamespace(
             **vars(ids), registration_id=ana.id, secret=ana.secret, code=codes[ana.id], bo_id=bo.id,
             bo_code=codes[bo.id], guest_id=guest.id, walkin_id=walkin.id, device_id=device.id,
             device_token=token, checkin_id=admission.checkin_id, outbox_id=outbox_id, import_token=import_token,
+            question_id=question.id,
         )
 
 
@@ -245,6 +251,7 @@ def default_arguments(world, endpoint):
         "user_id": world.door_id, "device_id": world.device_id, "outbox_id": world.outbox_id,
         "checkin_id": world.checkin_id, "secret": world.secret, "token": world.import_token, "slug": "fest",
         "code": "fr", "fmt": "csv", "name": "missing.jpg", "size": 192, "kind": "logo", "colour": "0b5cad",
+        "question_id": world.question_id,
     }
     if endpoint == "staff.vendor":
         values["name"] = "zxing-reader.js"

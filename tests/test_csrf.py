@@ -23,7 +23,7 @@ from ticketing.models import OutboxMessage, utcnow
 SCREENING = {"title": "New film", "starts_at": "2031-05-01T19:30", "capacity": "40", "max_seats": "2"}
 # Buttons whose refusal goes back to their page with a message (303), as their success does.
 REFUSED_WITH_A_REDIRECT = {"staff.logout", "admin.outbox_retry", "admin.outbox_retry_failed",
-                           "staff.end_other_sessions", "admin.user_sessions_end"}
+                           "staff.end_other_sessions", "admin.user_sessions_end", "admin.question_remove"}
 # Look-ups sent by POST (an e-mail address stays out of URLs and logs): they change nothing, so
 # their control shows what they find instead; a refused one shows none of it.
 READS_BY_POST = {"admin.privacy": "Data stored about", "admin.privacy_erase": "Erase the data of"}
@@ -54,6 +54,10 @@ def cases(world):
         "admin.screening_cancel": ("admin", {}),
         "admin.screening_poster": ("admin", {"poster": (GIF, "poster.gif"), "upload": "Upload the poster"}),
         "admin.event_picture": ("admin", {"logo": (GIF, "logo.gif"), "upload": "Upload the logo"}),
+        "admin.texts": ("admin", {"note": "Une note en français"}),
+        "admin.questions": ("admin", {"label": "Where do you live?", "kind": "country"}),
+        "admin.question": ("admin", {"label": "Are you a student now?", "kind": "yes_no"}),
+        "admin.question_remove": ("admin", {}),
         "public.find_ticket": ("anonymous", {"email": "ana@example.org"}),
         "admin.registration_resend": ("admin", {}),
         "admin.registration_cancel": ("admin", {}),

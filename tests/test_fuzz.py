@@ -189,6 +189,15 @@ def targets(world):
             "subject": text(), "body": text(), "audience": text(), "form_key": text(),
             "subject_fr": text(), "body_kk": text(),  # the message in other languages
             "send": st.one_of(st.just("1"), text()), "edit": text()}, examples=30),
+        ("admin.questions", "GET"): Target("admin"),
+        ("admin.questions", "POST"): Target("admin", form={
+            "label": text(), "kind": st.one_of(st.sampled_from(["yes_no", "choice", "choices", "number", "country",
+                                                                "consent", "short_text"]), text()),
+            "choices": text(), "link": text(), "required": text(), "screening_id": text(), "position": text(),
+            "label_fr": text(), "choices_kk": text()}, examples=40),
+        ("admin.question", "GET"): Target("admin"),
+        ("admin.question", "POST"): Target("admin", form={"label": text(), "kind": text(), "choices": text()}),
+        ("admin.question_remove", "POST"): Target("admin", form={"submit": text()}),
         ("admin.texts", "GET"): Target("admin"),
         ("admin.texts", "POST"): Target("admin", form={
             "description": text(), "directions": text(), "mail_closing": text(), "note": text()}, examples=30),

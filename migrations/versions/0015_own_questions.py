@@ -15,7 +15,7 @@ down_revision = '0014'
 branch_labels = None
 depends_on = None
 
-KINDS = ("short_text", "long_text", "choice", "choices", "yes_no", "number", "country", "consent")
+QUESTION_KINDS = ("short_text", "long_text", "choice", "choices", "yes_no", "number", "country", "consent")
 
 
 def upgrade():

@@ -33,7 +33,7 @@ def upgrade():
         sa.Column('texts', sa.JSON(), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('removed_at', sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(f"kind IN ({', '.join(repr(k) for k in KINDS)})", name=op.f('ck_questions_kind_known')),
+        sa.CheckConstraint(f"kind IN ({', '.join(repr(k) for k in QUESTION_KINDS)})", name=op.f('ck_questions_kind_known')),
         sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_questions_event_id_events')),
         sa.ForeignKeyConstraint(['screening_id'], ['screenings.id'], name=op.f('fk_questions_screening_id_screenings')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_questions')),

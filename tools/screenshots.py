@@ -31,7 +31,7 @@ def world(app):
     from ticketing.demo import load_demo
     from ticketing.extensions import db
     from ticketing.models import Registration, Screening, utcnow
-    from ticketing.services import accounts, booking, imports
+    from ticketing.services import accounts, booking, imports, questions
 
     with app.app_context():
         event = load_demo()
@@ -45,6 +45,14 @@ def world(app):
         db.session.commit()
         waiting = booking.book(full.id, "Zeynep Kaya", "zeynep@example.org").registration
         held = booking.book(first.id, "Айгерім Сәрсенбаева", "aigerim@example.org", 2).registration
+        # The organizers' own questions, after the bookings (which the required one would refuse).
+        for fields in ({"kind": "yes_no", "label": "Are you a student?", "required": "y",
+                        "label_kk": "Сіз студентсіз бе?", "label_fr": "Êtes-vous étudiant·e ?"},
+                       {"kind": "choices", "label": "How did you hear of the festival?", "choices": "Embassy\nFriends\nPoster"},
+                       {"kind": "country", "label": "Where do you live?"},
+                       {"kind": "consent", "label": "I agree to the festival's privacy notice",
+                        "link": "https://festival.example/privacy"}):
+            questions.save_question(event.id, fields)
         db.session.get(Registration, held.id).hold_until = utcnow() + timedelta(minutes=15)  # awaits its link
         db.session.commit()
         sid, eid, slug = first.id, event.id, event.slug
@@ -69,6 +77,7 @@ def world(app):
             "admin-new-event": "/admin/events/new", "admin-cancel-screening": f"/admin/screenings/{sid}/cancel",
             "admin-import-preview": f"/admin/screenings/{sid}/import/{token}", "admin-new-user": "/admin/users/new",
             "admin-held-registration": f"/admin/registrations/{held.id}",
+            "admin-questions": f"/admin/events/{eid}/questions", "admin-texts": f"/admin/screenings/{sid}/texts/kk",
         }
         del admin
     return {"visitor": visitor, "door@example.org": volunteer, "admin@example.org": organizer}

@@ -112,9 +112,12 @@ def test_a_question_changed_or_removed_keeps_its_answers_readable(app, client, a
     event_id, screening_id, made = asked
     signup(client, screening_id, name="Ana Attendee", email="ana@example.org", **answers(made, heard=("Poster",)))
     page = admin.get(f"/admin/questions/{made['heard']}").get_data(as_text=True)
-    assert admin.post(f"/admin/questions/{made['heard']}", data={
-        "csrf_token": hidden(page, "csrf_token"), "label": "Who told you?", "kind": "choice",
-        "choices": "Embassy\nFriends\nPoster on a tram"}).status_code == 303
+    changed = {"csrf_token": hidden(page, "csrf_token"), "label": "Who told you?", "kind": "choices",
+               "choices": "Embassy\nFriends\nPoster on a tram"}
+    refused = admin.post(f"/admin/questions/{made['heard']}", data={**changed, "kind": "country"})
+    assert errors(refused.get_data(as_text=True)) == {
+        "kind": "This question has answers: its kind cannot change. Remove it and add a new one."}
+    assert admin.post(f"/admin/questions/{made['heard']}", data=changed).status_code == 303
     assert admin.post(f"/admin/questions/{made['student']}/remove", data={"csrf_token": hidden(page, "csrf_token")}).status_code == 303
     with app.app_context():
         registration_id = db.session.scalar(sa.select(Registration.id))
@@ -246,4 +249,26 @@ def test_the_service_checks_every_kind(ctx, make_event):
     with pytest.raises(InvalidInputError) as refused:
         questions.clean_answers([text], {f"q{text.id}": "x" * 201})
     assert refused.value.fields == {f"q{text.id}": "The answer is too long: at most 200 characters, not 201."}
+    db.session.rollback()
+
+
+def test_a_choices_translation_has_as_many_lines_as_the_choices(admin, asked):
+    event_id, _screening_id, _made = asked
+    page = admin.get(f"/admin/events/{event_id}/questions").get_data(as_text=True)
+    response = admin.post(f"/admin/events/{event_id}/questions", data={
+        "csrf_token": hidden(page, "csrf_token"), "label": "Ticket for", "kind": "choice",
+        "choices": "Child\nStudent\nAdult", "choices_fr": "Étudiant\nAdulte"})
+    assert errors(response.get_data(as_text=True)) == {
+        "choices_fr": "Write as many choices as above (3), in the same order."}
+
+
+@pytest.mark.parametrize("typed", ["1e1000000", "1E+1000000", "x" * 41, "1000000000"])
+def test_a_number_too_large_or_too_long_is_refused_not_a_crash(ctx, make_event, typed):
+    number = Question(event_id=make_event(), kind="number", label="Age", required=True, choices=[], texts={})
+    db.session.add(number)
+    db.session.flush()
+    with pytest.raises(InvalidInputError) as refused:
+        questions.clean_answers([number], {f"q{number.id}": typed})
+    assert refused.value.fields == {f"q{number.id}": "Please enter a number, for example 3 or 2.5."}
+    assert questions.clean_answers([number], {f"q{number.id}": "1e-999999"}) == {number.id: "0"}
     db.session.rollback()

@@ -118,12 +118,13 @@ def schemas():
                 "seats": {"type": "integer", "minimum": 1, "maximum": MAX_SEATS_MAX, "default": 1,
                           "description": "At most the screening's own limit for one person (1 to "
                                          f"{MAX_SEATS_MAX}, set by its organizers): more is a 422 naming it."},
-                "answers": {"type": "object", "description": (
+                "answers": {"type": ["object", "null"], "description": (
                     "The answers to the organizers' own questions (GET /screenings/{id} lists them), by question id: "
                     "text; a list of choices for `choices`; \"yes\" or \"no\" (or true, false) for `yes_no`; "
                     "\"yes\" or true for `consent`; a number; an ISO country code. Checked as the form checks them: "
-                    "a missing required answer or a wrong one is a 422 whose `fields` name it as q<id>."),
-                    "additionalProperties": {"type": ["string", "number", "boolean", "array", "null"]}},
+                    "a missing required answer or a wrong one is a 422 whose `fields` name it as q<id>. null: no answers."),
+                    "additionalProperties": {"oneOf": [{"type": ["string", "number", "boolean", "null"]},
+                                                       {"type": "array", "items": {"type": "string"}}]}},
             },
         },
         "Question": {
@@ -314,7 +315,7 @@ def schemas():
                 "properties": {
                     "short_code": {"type": "string", "pattern": "^[A-Z2-7]{4}-[A-Z2-7]{4}$"}, "name": {"type": "string"},
                     "seats": {"type": "integer"}, "admitted": {"type": "integer"},
-                    "status": {"enum": ["confirmed", "waitlisted", "cancelled"]},
+                    "status": {"enum": ["confirmed", "waitlisted", "cancelled", "unconfirmed"]},
                 },
                 "additionalProperties": False,
             }}},

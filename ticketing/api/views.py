@@ -122,6 +122,14 @@ def screening(screening_id):
         "questions": [_question_json(q) for q in questions.asked(shown.id)]})
 
 
+def _answer_type(value):
+    """Whether a JSON value may answer a question: text, a number, true or false, null, or a list
+    of texts (several choices)."""
+    if isinstance(value, list):
+        return all(isinstance(item, str) for item in value)
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
 def _question_json(question):
     """A question of the sign-up form, as a registration through the API answers it."""
     return {"id": question.id, "kind": question.kind, "label": question.label, "required": question.required
@@ -136,8 +144,8 @@ def register(screening_id):
         return api_error(403, "forbidden", _("Door staff check tickets in; registering is for organisers."))
     body = _json_body()
     wrong = _wrong_types(body, text=("name", "email"), whole=("seats",))
-    answers = body.get("answers") or {}
-    if not isinstance(answers, dict):
+    answers = {} if body.get("answers") is None else body["answers"]
+    if not isinstance(answers, dict) or not all(_answer_type(value) for value in answers.values()):
         wrong["answers"] = _("Send answers as an object: each question's id, then its answer.")
     if wrong:
         raise InvalidInputError(wrong)
@@ -295,6 +303,6 @@ def search(screening_id):
     found = checkin.search(screening_id, request.args.get("q", ""))
     return jsonify({"tickets": [
         {"short_code": tickets.short_code(t.code), "name": r.name,
-         "seats": t.seats, "admitted": t.admitted, "status": r.status}
+         "seats": t.seats, "admitted": t.admitted, "status": "unconfirmed" if r.is_held else r.status}
         for t, r in found
     ]})

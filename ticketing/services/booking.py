@@ -173,9 +173,13 @@ _REGISTRATION = sa.select(Registration.__table__).where(_R.id == sa.bindparam("i
 _INSERT_REGISTRATION = sa.insert(Registration.__table__).returning(_R.id)
 _INSERT_TICKET = sa.insert(Ticket.__table__)
 _LOCK_REGISTRATION = sa.select(_R.id).where(_R.id == sa.bindparam("registration_id")).with_for_update()
+# The last message a repeat sign-up sent: a held booking's first link is the booking's own, and
+# does not count (the page tells the person to register again to get it again).
 _LAST_RESEND = sa.select(sa.func.max(OutboxMessage.created_at)).where(
     OutboxMessage.registration_id == sa.bindparam("registration_id"),
     OutboxMessage.kind.in_(("repeat_signup", "confirm_email")),
+    OutboxMessage.id > sa.select(sa.func.min(OutboxMessage.id)).where(
+        OutboxMessage.registration_id == sa.bindparam("registration_id")).scalar_subquery(),
 )
 
 

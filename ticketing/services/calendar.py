@@ -46,10 +46,11 @@ def event_uid(registration):
 
 
 def calendar_status(registration):
-    """Return the event's STATUS: CONFIRMED, TENTATIVE (waiting list) or CANCELLED."""
+    """Return the event's STATUS: CONFIRMED, TENTATIVE (waiting list, or an e-mail address not
+    confirmed yet) or CANCELLED."""
     if registration.status == "cancelled" or registration.screening.is_cancelled:
         return "CANCELLED"
-    if registration.status == "waitlisted":
+    if registration.status == "waitlisted" or registration.is_held:
         return "TENTATIVE"
     return "CONFIRMED"
 
@@ -125,6 +126,8 @@ def _description(registration, status, runtime_unknown, manage_url):
         lines.append(_("This screening is cancelled."))
     elif status == "CANCELLED":
         lines.append(_("This registration is cancelled and its ticket is no longer valid."))
+    elif status == "TENTATIVE" and registration.is_held:
+        lines.append(_("Not confirmed yet: follow the link to keep it"))
     elif status == "TENTATIVE":
         lines.append(_("You are on the waiting list: this is not a ticket yet. "
                        "If a seat frees up, we e-mail you your ticket."))

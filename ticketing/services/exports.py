@@ -16,7 +16,7 @@ import csv
 import io
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote
 
@@ -45,6 +45,8 @@ class Scope:
     event: Event
     screenings: list
     screening: Screening | None = None
+    # The event's own questions, removed ones too: a column each in an attendee export.
+    questions: list = field(default_factory=list)
 
     @property
     def tz(self):
@@ -56,7 +58,7 @@ def screening_scope(screening_id):
     screening = db.session.get(Screening, screening_id)
     if screening is None:
         raise NotFoundError(_("No screening has this id."))
-    return Scope(screening.event, [screening], screening)
+    return Scope(screening.event, [screening], screening, questions.of_event(screening.event_id, with_removed=True))
 
 
 def event_scope(event_id=None, slug=None):
@@ -67,7 +69,7 @@ def event_scope(event_id=None, slug=None):
         event = db.session.get(Event, event_id)
     if event is None:
         raise NotFoundError(_("No event has this id.") if slug is None else _("No event has the slug %(slug)r.", slug=slug))
-    return Scope(event, list(event.screenings))
+    return Scope(event, list(event.screenings), questions=questions.of_event(event.id, with_removed=True))
 
 
 def neutralize(value):
@@ -89,7 +91,7 @@ def header(kind, scope):
             _("Registration id"), _("Screening"), _("Starts at (%(zone)s)", zone=zone), _("Name"), _("Email"),
             _("Seats"), _("Status"), _("Source"), _("Note"), _("Signed up at (%(zone)s)", zone=zone), _("Ticket"),
             _("Admitted"), _("First admitted at (%(zone)s)", zone=zone), _("Cancel reason"),
-        )] + [question.label for question in questions.of_event(scope.event.id, with_removed=True)]
+        )] + [neutralize(question.label) for question in getattr(scope, "questions", ())]
     return [str(title) for title in (
         _("Scanned at (%(zone)s)", zone=zone), _("Screening"), _("Ticket"), _("Name"), _("Result"), _("Reason"),
         _("Seats"), _("Staff e-mail"), _("Device"), _("Let in offline"), _("Conflict"),
@@ -108,7 +110,7 @@ def rows(kind, scope):
 
     Screening by screening in starting order; within one, in the order of sign-up or scan.
     """
-    asked = questions.of_event(scope.event.id, with_removed=True) if kind == "attendees" else []
+    asked = scope.questions if kind == "attendees" else []
     for screening in scope.screenings:
         local_start = _local(screening.starts_at, scope.tz)
         if kind == "attendees":

@@ -368,6 +368,7 @@ def move(registration_id, to_screening_id, user_id=None, now=None):
                     .execution_options(synchronize_session=False)
                 )
             registration.status = CONFIRMED
+            registration.hold_until = None  # the organizer who moves it vouches for it (holds.py)
             registration.screening_id = target.id
             session.flush()
             session.expire_all()

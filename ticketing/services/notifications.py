@@ -10,6 +10,7 @@ _INSERT = OutboxMessage.__table__.insert()
 # An organizer's message: written by services.announcements, with the announcement it carries.
 ANNOUNCEMENT = MessageKind.ANNOUNCEMENT.value
 KINDS = tuple(kind.value for kind in MessageKind if kind is not MessageKind.ANNOUNCEMENT)
+HELD = MessageKind.CONFIRM_EMAIL.value  # what a booking held for its e-mail address is sent (holds.py)
 
 
 def notify(session, registration, kind, now=None):
@@ -17,12 +18,15 @@ def notify(session, registration, kind, now=None):
 
     `registration` is a stored Registration or a snapshot with its id, email and locale. The
     message is sent after the commit by a sender (a later issue). A registration without an
-    e-mail address (a guest or walk-in) gets no message.
+    e-mail address (a guest or walk-in) gets no message, nor one whose address is not confirmed
+    yet (holds.py) but the link that confirms it.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     if not registration.email:
         return
+    if getattr(registration, "hold_until", None) is not None and kind != HELD:
+        return  # an address not yet shown to be the person's gets its confirmation link only
     session.connection().execute(
         _INSERT,
         {"kind": kind, "registration_id": registration.id, "recipient": registration.email,
@@ -54,7 +58,7 @@ def notify_where(session, condition, kind, now=None, announcement_id=None):
     rows = sa.select(
         sa.literal(kind, sa.String), r.id, r.email, r.locale, sa.literal(now or utcnow(), UTCDateTime()),
         sa.literal(0, sa.Integer), sa.literal("", sa.Text), sa.literal(announcement_id, sa.Integer),
-    ).where(condition, r.email != "").order_by(r.id)
+    ).where(condition, r.email != "", r.hold_until.is_(None)).order_by(r.id)
     # RETURNING counts the rows on both databases (psycopg reports no rowcount here).
     return len(session.execute(
         _INSERT.from_select(

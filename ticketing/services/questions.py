@@ -35,7 +35,7 @@ WITH_CHOICES = ("choice", "choices")
 COUNTED = ("choice", "choices", "yes_no", "country")  # the dashboard counts their answers
 LABEL_MAX, CHOICE_MAX, CHOICES_MAX, LINK_MAX = 300, 200, 50, 500
 ANSWER_MAX = {"short_text": 200, "long_text": 2000}
-NUMBER_MAX = Decimal("1000000000")
+NUMBER_CHARS, NUMBER_DIGITS = 40, 6  # a number as typed; the smallest part kept (millionths)
 _LINK = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
 
 
@@ -88,12 +88,12 @@ def shown(question, value, locale=None):
     """An answer as a person reads it: a country's name, yes or no, several choices joined."""
     if value is None or value == "" or value == []:
         return ""
-    if question.kind == "yes_no" or question.kind == "consent":
+    if isinstance(value, list):  # several choices (read by what is stored, not by today's kind)
+        return "; ".join(str(item) for item in value)
+    if question.kind in ("yes_no", "consent") and value in ("yes", "no"):
         return _("yes") if value == "yes" else _("no")
     if question.kind == "country":
-        return Locale.parse(str(locale or get_locale() or "en")).territories.get(value, value)
-    if question.kind == "choices":
-        return "; ".join(value)
+        return Locale.parse(str(locale or get_locale() or "en")).territories.get(str(value), str(value))
     return str(value)
 
 
@@ -182,12 +182,14 @@ def _clean(question, given):
             return "no"
         raise ValueError(_("Please answer yes or no.") if kind == "yes_no" else _("Please tick this box to register."))
     if kind == "number":
-        try:
-            number = Decimal(value.replace(",", ".").replace("\u00a0", "").replace(" ", ""))
+        typed = value.replace(",", ".").replace("\u00a0", "").replace(" ", "")
+        try:  # short, and its exponent checked before any arithmetic (1e1000000 overflows)
+            number = Decimal(typed) if len(typed) <= NUMBER_CHARS else None
         except InvalidOperation:
             number = None
-        if number is None or not number.is_finite() or abs(number) >= NUMBER_MAX:
+        if number is None or not number.is_finite() or number.adjusted() >= 9:  # 1,000,000,000 or more
             raise ValueError(_("Please enter a number, for example 3 or 2.5."))
+        number = number.quantize(Decimal(1).scaleb(-NUMBER_DIGITS)) or Decimal(0)  # to the millionth; no -0
         return format(number.normalize(), "f")
     if kind == "country":
         code = value.upper()
@@ -283,6 +285,9 @@ def _clean_question(values, event, errors):
                                   what=_l("The question")) or ""}
         if kind in WITH_CHOICES:
             words["choices"] = _choices(values.get(f"choices_{locale}"), f"choices_{locale}", errors)
+            if words["choices"] and len(words["choices"]) != len(cleaned["choices"]):  # matched line by line
+                errors[f"choices_{locale}"] = str(_("Write as many choices as above (%(n)d), in the same order.",
+                                                    n=len(cleaned["choices"])))
         if any(words.values()):
             translations[locale] = words
     cleaned["texts"] = translations
@@ -317,6 +322,10 @@ def save_question(event_id, values, question_id=None, user_id=None):
             question = session.get(Question, question_id)
             if question is None or question.event_id != event_id or question.removed_at is not None:
                 raise NotFoundError()
+            if cleaned["kind"] != question.kind and session.scalar(
+                    sa.select(sa.exists().where(Answer.question_id == question.id))):
+                raise InvalidInputError({"kind": str(_(
+                    "This question has answers: its kind cannot change. Remove it and add a new one."))})
             for name, value in cleaned.items():
                 setattr(question, name, value)
         session.flush()
@@ -356,6 +365,6 @@ def counts(screening_ids):
         for each in (value if isinstance(value, list) else [value]):
             booked, came = per_answer.get(each, (0, 0))
             per_answer[each] = (booked + seats, came + (admitted or 0))
-    return [(question, sorted(((shown(question, value if question.kind != "choices" else [value]), booked, came)
+    return [(question, sorted(((shown(question, value), booked, came)
                                for value, (booked, came) in per_answer.items()), key=lambda item: -item[1]))
             for question, per_answer in tally.items()]

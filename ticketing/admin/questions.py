@@ -1,72 +1,15 @@
 """Back office: an event's own questions on the sign-up form (services/questions.py)."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 
 from ..errors import InvalidInputError, NotFoundError
 from ..extensions import db
-from ..formatting import LANGUAGE_NAMES
 from ..formerrors import EXPIRED, put_errors
 from ..models import Event, Question
 from ..services import questions as service
-from ..services import texts
 from . import bp
-
-
-class QuestionForm(FlaskForm):
-    """A question's fields; its label and choices in other languages are label_<code> and
-    choices_<code> (the page shows the event's other languages)."""
-
-    FIELDS = ("kind", "label", "choices", "link", "required", "screening_id", "position")
-
-    kind = SelectField(_l("Kind of answer"), validate_choice=False, choices=[])
-    label = StringField(_l("Question"), render_kw={"maxlength": service.LABEL_MAX})
-    choices = TextAreaField(_l("Choices, one per line"), render_kw={"rows": 4})
-    link = StringField(_l("Link (for a consent box: the page it agrees to)"), render_kw={"maxlength": service.LINK_MAX,
-                                                                                          "inputmode": "url"})
-    required = BooleanField(_l("An answer is required"))
-    screening_id = SelectField(_l("Asked at"), validate_choice=False, choices=[])
-    position = StringField(_l("Order (smaller first)"), default="0",
-                           render_kw={"inputmode": "numeric", "pattern": "[0-9]*", "size": 4})
-    submit = SubmitField(_l("Save the question"))
-
-    def __init__(self, event, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.kind.choices = [(kind, str(name)) for kind, name in service.KIND_NAMES.items()]
-        self.screening_id.choices = [("", _("Every screening"))] + [(str(s.id), s.title) for s in event.screenings]
-        self.others = texts.other_languages(event)
-        for code, name in LANGUAGE_NAMES.items():  # each language's fields say which they are
-            self[f"label_{code}"].label.text = _("Question in %(language)s", language=name)
-            self[f"choices_{code}"].label.text = _("Choices in %(language)s, one per line, in the same order",
-                                                   language=name)
-
-    def values(self):
-        found = {name: self[name].data for name in self.FIELDS}
-        found.update({f"{field}_{code}": self[f"{field}_{code}"].data for code in self.others
-                      for field in ("label", "choices")})
-        return found
-
-    def fill_from(self, question):
-        for name in self.FIELDS:
-            value = getattr(question, name)
-            self[name].data = ("\n".join(value) if name == "choices" else "" if value is None else
-                               str(value) if name in ("screening_id", "position") else value)
-        for code in self.others:
-            words = (question.texts or {}).get(code) or {}
-            self[f"label_{code}"].data = words.get("label", "")
-            self[f"choices_{code}"].data = "\n".join(words.get("choices") or [])
-
-
-for _code in LANGUAGE_NAMES:
-    setattr(QuestionForm, f"label_{_code}", StringField(render_kw={"maxlength": service.LABEL_MAX, "lang": _code}))
-    setattr(QuestionForm, f"choices_{_code}", TextAreaField(render_kw={"rows": 4, "lang": _code}))
-
-
-class RemoveForm(FlaskForm):
-    submit = SubmitField(_l("Remove the question"))
+from .question_forms import QuestionForm, RemoveForm
 
 
 @bp.route("/events/<int(max=2147483647):event_id>/questions", methods=["GET", "POST"])

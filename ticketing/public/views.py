@@ -106,9 +106,9 @@ def screening(screening_id):
 def _after_booking(result):
     if result.outcome == "repeat":
         return redirect(url_for("public.sent", screening_id=result.registration.screening_id), 303)
-    if result.registration.is_held:
-        pass  # the page says to look for the e-mail
-    elif result.registration.status == booking.WAITLISTED:
+    if result.registration.is_held:  # no flash: the page itself says where to look
+        return redirect(url_for("public.registration", secret=result.registration.secret), 303)
+    if result.registration.status == booking.WAITLISTED:
         flash(_("You are on the waiting list. We will e-mail you if a seat frees up."), "info")
     else:
         flash(_("You are registered. Here is your ticket."), "success")

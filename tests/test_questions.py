@@ -15,7 +15,7 @@ from pages import errors, hidden, signup
 from ticketing.errors import InvalidInputError
 from ticketing.extensions import db
 from ticketing.models import Answer, Question, Registration, utcnow
-from ticketing.services import booking, checkin, personal_data, questions
+from ticketing.services import checkin, personal_data, questions
 from ticketing.services.accounts import create_device
 
 

@@ -132,8 +132,8 @@ def _answer_type(value):
 
 def _question_json(question):
     """A question of the sign-up form, as a registration through the API answers it."""
-    return {"id": question.id, "kind": question.kind, "label": question.label, "required": question.required
-            or question.kind == "consent", "choices": question.choices or [], "link": question.link,
+    return {"id": question.id, "kind": question.kind, "label": question.label, "required": question.required,
+            "choices": question.choices or [], "link": question.link,
             "texts": question.texts or {}}
 
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from ..errors import AlreadyCancelledError, InvalidInputError, NotFoundError, TicketingError
 from ..extensions import db
 from ..formatting import local_date, local_datetime, local_time
-from ..models import Event, Screening, utcnow
+from ..models import Event, Screening
 from ..security import limit_link_lookups, limit_signups, limit_ticket_finds
 from ..services import (booking, calendar, colours, find_tickets, holds, pdf_tickets, pictures, programme, questions,
                          tickets)
@@ -176,8 +176,7 @@ def registration(secret):
     found = _registration_or_404(secret)
     position = booking.waitlist_position(found) if found.status == booking.WAITLISTED else None
     ticket = found.ticket
-    hold_over = (found.cancel_reason == holds.EXPIRED if found.status == booking.CANCELLED
-                 else found.is_held and found.hold_until <= utcnow())
+    hold_over = holds.ran_out(found)
     return render_template(
         "public/registration.html",
         registration=found,

@@ -160,9 +160,7 @@ _BOOKING_CHECKS = sa.select(
     .where(Event.__table__.c.id == _S.event_id)
     .scalar_subquery()
     .label("protection"),
-    sa.exists().where(
-        _R.screening_id == _S.id, _R.hold_until <= sa.bindparam("now"), _R.status != CANCELLED
-    ).label("hold_expired"),
+    sa.exists().where(_R.screening_id == _S.id, holds.RAN_OUT).label("hold_expired"),
     # Whether the organizers ask questions of their own (questions.py): read only when they do.
     sa.exists().where(
         Question.event_id == _S.event_id, Question.removed_at.is_(None),

@@ -83,7 +83,7 @@ def confirm(registration_id, given_token, now=None):
             return Confirmation(registration, "expired" if registration.cancel_reason == EXPIRED else "cancelled")
         if registration.hold_until is None:
             return Confirmation(registration, "already")
-        if registration.hold_until <= now:
+        if ran_out(registration, now):
             _expire(session, screening, [registration], now)
             return Confirmation(registration, "expired")
         registration.hold_until = None
@@ -92,14 +92,16 @@ def confirm(registration_id, given_token, now=None):
         return Confirmation(registration, "confirmed")
 
 
-_EXPIRED = sa.and_(_R.hold_until <= sa.bindparam("now"), _R.status != CANCELLED)
+# A hold that has run out and is not yet cancelled, in SQL (the time bound as "now"); ran_out()
+# says the same of a registration in hand.
+RAN_OUT = sa.and_(_R.hold_until <= sa.bindparam("now"), _R.status != CANCELLED)
 
 
-def has_expired(screening_id, now=None):
-    """Whether a hold of the screening has run out and is not yet cancelled."""
-    return db.session.scalar(
-        sa.select(sa.exists().where(_R.screening_id == screening_id, _EXPIRED)), {"now": now or utcnow()}
-    )
+def ran_out(registration, now=None):
+    """Whether `registration` was held and its time is over: cancelled for it already, or due."""
+    if registration.status == CANCELLED:
+        return registration.cancel_reason == EXPIRED
+    return registration.hold_until is not None and registration.hold_until <= (now or utcnow())
 
 
 def expire_due(now=None, screening_id=None):
@@ -111,7 +113,7 @@ def expire_due(now=None, screening_id=None):
     with an expired hold calls it first, so that the seats are free for that sign-up.
     """
     now = now or utcnow()
-    query = sa.select(_R.screening_id).where(_EXPIRED).distinct()
+    query = sa.select(_R.screening_id).where(RAN_OUT).distinct()
     if screening_id is not None:
         query = query.where(_R.screening_id == screening_id)
     screening_ids = sorted(db.session.scalars(query, {"now": now}).all())
@@ -121,10 +123,9 @@ def expire_due(now=None, screening_id=None):
         with write_transaction() as session:
             screening = lock_screening(session, each)
             holds = session.scalars(
-                sa.select(Registration)
-                .where(Registration.screening_id == each, Registration.hold_until <= now,
-                       Registration.status != CANCELLED)
-                .with_for_update().execution_options(populate_existing=True)
+                sa.select(Registration).where(Registration.screening_id == each, RAN_OUT)
+                .with_for_update().execution_options(populate_existing=True),
+                {"now": now},
             ).all()
             expired += _expire(session, screening, holds, now)
     return expired

@@ -29,7 +29,7 @@ from ..database import write_transaction
 from ..errors import NotFoundError, TicketingError
 from ..extensions import db
 from ..models import OutboxMessage, Registration, RegistrationStatus, Screening, utcnow
-from . import audit, find_tickets
+from . import audit, find_tickets, holds
 from .mail_compose import compose, new_message_id, superseded
 from .notifications import ANNOUNCEMENT
 
@@ -356,7 +356,7 @@ def _pointless(kind, registration, at):
     if registration.screening.starts_at <= at:
         return STARTED
     if kind == "confirm_email":  # a link to confirm: pointless once confirmed, cancelled or run out
-        return None if registration.is_held and registration.hold_until > at else HOLD_OVER
+        return None if registration.is_held and not holds.ran_out(registration, at) else HOLD_OVER
     return SUPERSEDED if superseded(kind, registration) else None
 
 

@@ -10,6 +10,7 @@ Answers are checked as the built-in fields are (R9): a message per question, not
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import sqlalchemy as sa
 from babel import Locale
@@ -79,9 +80,19 @@ def choices(question, locale=None):
 
 def countries(locale=None):
     """[(ISO code, name in the reader's language)], by name."""
-    names = Locale.parse(str(locale or get_locale() or "en")).territories
+    return _countries(str(locale or get_locale() or "en"))
+
+
+@lru_cache(maxsize=16)
+def _countries(locale):
+    names = Locale.parse(locale).territories
     return sorted(((code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()),
                   key=lambda item: item[1].casefold())
+
+
+@lru_cache(maxsize=1)
+def _country_codes():
+    return frozenset(code for code, _name in _countries("en"))
 
 
 def shown(question, value, locale=None):
@@ -132,7 +143,7 @@ def clean_answers(questions, raw):
             errors[name] = str(error)
             continue
         if value in (None, "", []):
-            if question.required or question.kind == "consent":
+            if question.required:
                 errors[name] = str(_("Please tick this box to register.") if question.kind == "consent"
                                     else _("Please answer this question."))
             continue
@@ -193,7 +204,7 @@ def _clean(question, given):
         return format(number.normalize(), "f")
     if kind == "country":
         code = value.upper()
-        if code not in dict(countries("en")):
+        if code not in _country_codes():
             raise ValueError(_("Please choose a country from the list."))
         return code
     raise ValueError(_("Please answer with text."))
@@ -263,7 +274,8 @@ def _clean_question(values, event, errors):
         errors["kind"] = str(_("Choose the kind of question."))
     cleaned = {"kind": kind,
                "label": fi.text(values.get("label"), "label", errors, LABEL_MAX, required=True, what=_l("The question")),
-               "required": fi.flag(values.get("required"), "required", errors)}
+               # A consent box is there to be ticked: it is always required.
+               "required": kind == "consent" or fi.flag(values.get("required"), "required", errors)}
     cleaned["choices"] = _choices(values.get("choices"), "choices", errors) if kind in WITH_CHOICES else []
     if kind in WITH_CHOICES and "choices" not in errors and len(cleaned["choices"]) < 2:
         errors["choices"] = str(_("Write at least two choices, one per line."))

@@ -46,13 +46,17 @@ def world(app):
         waiting = booking.book(full.id, "Zeynep Kaya", "zeynep@example.org").registration
         held = booking.book(first.id, "Айгерім Сәрсенбаева", "aigerim@example.org", 2).registration
         # The organizers' own questions, after the bookings (which the required one would refuse).
+        answers = {}
         for fields in ({"kind": "yes_no", "label": "Are you a student?", "required": "y",
                         "label_kk": "Сіз студентсіз бе?", "label_fr": "Êtes-vous étudiant·e ?"},
                        {"kind": "choices", "label": "How did you hear of the festival?", "choices": "Embassy\nFriends\nPoster"},
                        {"kind": "country", "label": "Where do you live?"},
                        {"kind": "consent", "label": "I agree to the festival's privacy notice",
                         "link": "https://festival.example/privacy"}):
-            questions.save_question(event.id, fields)
+            asked = questions.save_question(event.id, fields)
+            answers[f"q{asked.id}"] = {"yes_no": "yes", "choices": ["Embassy", "Poster"], "country": "KZ",
+                                       "consent": "yes"}[fields["kind"]]
+        booking.book(first.id, "Ерлан Жақсылықов", "erlan@example.org", 1, answers=answers)  # counted on the dashboard
         db.session.get(Registration, held.id).hold_until = utcnow() + timedelta(minutes=15)  # awaits its link
         db.session.commit()
         sid, eid, slug = first.id, event.id, event.slug

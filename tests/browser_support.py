@@ -128,6 +128,9 @@ def assert_accessible_on_a_phone(page, name):
     """Run axe-core on the open page: no serious or critical violation, no sideways scrolling."""
     if not AXE.exists():
         missing("browser", "axe-core is not installed (npm ci)")
+    # A click that navigates returns once the new page has begun: axe must read it whole (it once
+    # found the programme's filter button before its text had been parsed).
+    page.wait_for_load_state()
     page.evaluate(AXE.read_text())  # DevTools evaluation: the page's CSP refuses an inline <script>
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]

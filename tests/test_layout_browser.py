@@ -158,7 +158,10 @@ def test_pictures_arriving_late_move_nothing(live, browser, path):
     held = []
     page.route("**/posters/*", lambda route: held.append(route))  # the pictures' requests wait, unanswered
     page.goto(base + path, wait_until="domcontentloaded")
-    page.wait_for_function(f"() => document.querySelectorAll('main h1, main h2, main .button, main p').length === {len(loaded)}")
+    # the style sheets, not held, may still be on their way when the document is parsed: the layout
+    # to compare is the one laid out with them (a run once measured the page before its styles came)
+    page.wait_for_function(f"""() => document.querySelectorAll('main h1, main h2, main .button, main p').length === {len(loaded)}
+                                     && [...document.querySelectorAll('link[rel=stylesheet]')].every(link => link.sheet)""")
     assert held and page.evaluate("[...document.images].some(image => !image.complete)")  # on their way
     assert page.evaluate(where) == loaded
     for route in held:

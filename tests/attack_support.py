@@ -10,6 +10,7 @@ import re
 import unicodedata
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote
 
@@ -157,12 +158,61 @@ def password_hash():
     return generate_password_hash(PASSWORD)
 
 
+# The world as first built in this process, per kind of database: (its namespace, every table's
+# rows, the import previews' files). Building it through the services took a tenth of a second,
+# a quarter of the fuzzing's time; writing its rows back takes a hundredth.
+_BUILT = {}
+
+
 def build_world(app):
-    """Fill the database: an event with two screenings, public registrations, a guest, a
+    """Fill the (empty) database: an event with two screenings, public registrations, a guest, a
     walk-in, an admission, a door device, an admin and a door user, an import preview.
 
-    Returns a namespace of their ids, secrets and codes.
+    Returns a namespace of their ids, secrets and codes. The first call in a process on each kind
+    of database builds it through the services; the next ones write the same rows and files back.
     """
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    if dialect not in _BUILT:
+        world = _build_world(app)
+        _BUILT[dialect] = (world, _rows(app), _preview_files(app))
+        return SimpleNamespace(**vars(world))
+    world, rows, files = _BUILT[dialect]
+    _write_back(app, rows, files)
+    return SimpleNamespace(**vars(world))
+
+
+def _rows(app):
+    """Every table's rows, as {table: [row mappings]} (alembic's own table is not the app's)."""
+    with app.app_context(), db.engine.connect() as connection:
+        return {table: [dict(row) for row in connection.execute(table.select()).mappings()]
+                for table in db.metadata.sorted_tables}
+
+
+def _preview_files(app):
+    folder = Path(app.instance_path) / "imports"
+    return {path.name: path.read_bytes() for path in folder.iterdir()} if folder.is_dir() else {}
+
+
+def _write_back(app, rows, files):
+    """Insert `rows` into the empty database, tables in dependency order; on PostgreSQL, move each
+    id sequence past the ids written (they were given explicitly); put the previews' files back."""
+    with app.app_context(), db.engine.begin() as connection:
+        for table, values in rows.items():
+            if values:
+                connection.execute(table.insert(), values)
+        if connection.dialect.name == "postgresql":
+            for table, values in rows.items():
+                if values and "id" in table.c:
+                    connection.execute(sa.select(sa.func.setval(
+                        sa.func.pg_get_serial_sequence(table.name, "id"), sa.func.max(table.c.id))))
+    folder = Path(app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+
+
+def _build_world(app):
     from ticketing.services import accounts, booking, checkin, guests, imports
 
     with app.app_context():

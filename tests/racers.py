@@ -52,7 +52,7 @@ def run_jobs(database_url, instance_path, jobs, threads, start):
     """
     from ticketing.errors import TicketingError
     from ticketing.models import Registration
-    from ticketing.services import announcements, booking, checkin, guests, holds
+    from ticketing.services import announcements, booking, checkin, guests, holds, reminders
 
     app = make_test_app(database_url, instance_path)
     results, lock = [], threading.Lock()
@@ -84,6 +84,10 @@ def run_jobs(database_url, instance_path, jobs, threads, start):
                         outcome = holds.confirm(registration_id, holds.token(secret), now).outcome
                     elif kind == "expire":  # the sender's pass over holds run out: time, screening id
                         outcome = f"expired:{holds.expire_due(*args)}"
+                    elif kind == "remind":  # the sender's pass over reminders due: time
+                        outcome = f"reminded:{reminders.queue_due(*args)}"
+                    elif kind == "free":  # "Free my seats" pressed: registration id, seats, seats seen
+                        outcome = f"freed:{reminders.free_seats(*args).seats}"
                     elif kind == "announce":
                         outcome = f"announced:{announcements.send(*args).created}"
                     elif kind == "checkin":

@@ -105,7 +105,7 @@ SCREENING_FIELDS = {
 }
 EVENT_FIELDS = {name: text() for name in (
     "name", "slug", "main_language", "description", "timezone", "venue", "address", "directions", "contact_email",
-    "mail_closing", "accent", "protection", "is_published")}
+    "mail_closing", "accent", "protection", "reminder_hours", "is_published")}
 ATTENDEE_QUERY = {name: text() for name in ("q", "status", "source", "sort", "after", "before")}
 
 
@@ -136,6 +136,8 @@ def targets(world):
         ("public.event_card", "GET"): Target("anonymous", query={"lang": text()}, examples=15),
         ("public.screening_card", "GET"): Target("anonymous", query={"lang": text()}, examples=15),
         ("public.cancel", "POST"): Target("anonymous", form={"submit": text()}),
+        ("public.free_seats", "GET"): Target("anonymous"),
+        ("public.free_seats", "POST"): Target("anonymous", form={"seats": SEATS, "seats_seen": SEATS, "submit": text()}),
         ("staff.login", "GET"): Target("anonymous", query={"next": NEXT}, examples=30),
         ("staff.login", "POST"): Target("anonymous", form={"email": EMAIL, "password": text()},
                                         query={"next": NEXT}, examples=15),

@@ -30,7 +30,7 @@ from ticketing.services.accounts import create_user
 from ticketing.services.notifications import KINDS, notify
 
 ROOT = Path(__file__).resolve().parent.parent
-TICKET_KINDS = {"confirmation", "repeat_signup", "promoted", "moved"}
+TICKET_KINDS = {"confirmation", "repeat_signup", "promoted", "moved", "reminder"}
 
 
 def book(app, screening_id, name="Ana Attendee", mail="ana@example.org", seats=1):

@@ -102,6 +102,7 @@ class MessageKind(str, enum.Enum):
     ANNOUNCEMENT = "announcement"  # an organizer's message (services/announcements.py)
     FIND_TICKETS = "find_tickets"  # every active booking of an address (services/find_tickets.py)
     CONFIRM_EMAIL = "confirm_email"  # the link that confirms a held booking (services/holds.py)
+    REMINDER = "reminder"  # before the screening, with a link that frees seats (services/reminders.py)
 
 
 class QuestionKind(str, enum.Enum):
@@ -194,6 +195,9 @@ class Event(db.Model):
     mail_closing: Mapped[str] = mapped_column(sa.Text, default="")
     # The organizers' texts in the other languages (services/texts.py): {locale: {field: text}}.
     texts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # Hours before each screening at which every seat holder is reminded, with a link that frees
+    # their seats (services/reminders.py); None: no reminders.
+    reminder_hours: Mapped[int | None] = mapped_column(sa.Integer, default=24)
 
     screenings: Mapped[list["Screening"]] = relationship(
         back_populates="event", order_by="Screening.starts_at"
@@ -251,6 +255,10 @@ class Screening(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Its description and note in the event's other languages (services/texts.py).
     texts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # When its reminders were written to the outbox (once), and the seats people gave back from
+    # them (services/reminders.py).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seats_freed_by_reminder: Mapped[int] = mapped_column(sa.Integer, default=0)
 
     event: Mapped[Event] = relationship(back_populates="screenings")
 

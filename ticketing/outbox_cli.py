@@ -50,21 +50,30 @@ def _summary(report):
     return text + (" (the SMTP server could not be reached)" if report.stopped else "")
 
 
-def _expire_holds(holds):
+def _before_sending():
+    """What the sender does before each look at the outbox: bookings whose e-mail address was not
+    confirmed in time give their seats back, and the reminders whose time has come are written."""
+    from .services import holds, reminders
+
+    log = logging.getLogger("ticketing.mail")
     expired = holds.expire_due()
     if expired:
-        logging.getLogger("ticketing.mail").info("%s unconfirmed bookings gave their seats back.", expired)
+        log.info("%s unconfirmed bookings gave their seats back.", expired)
+    reminded = reminders.queue_due()
+    if reminded:
+        log.info("%s reminders written.", reminded)
 
 
 @outbox.command("send")
 @click.option("--limit", default=1000, show_default=True, help="Most messages to try in this pass.")
 def send_command(limit):
     """Send the messages that are due, once; print what happened. Bookings whose e-mail address
-    was not confirmed in time give their seats back first."""
-    from .services import holds, mailer
+    was not confirmed in time give their seats back first, and reminders whose time has come are
+    written."""
+    from .services import mailer
 
     _log_to_console()
-    _expire_holds(holds)
+    _before_sending()
     report = mailer.send_due(limit=limit, preview=_preview())
     click.echo(_summary(report))
     if report.stopped:
@@ -75,9 +84,10 @@ def send_command(limit):
 @click.option("--interval", type=float, default=None, help="Seconds between looks at the outbox (default: OUTBOX_POLL_SECONDS).")
 def run_command(interval):
     """Send messages as they come, until stopped (Ctrl-C or SIGTERM): the production sender. At
-    each look, bookings whose e-mail address was not confirmed in time give their seats back."""
+    each look, bookings whose e-mail address was not confirmed in time give their seats back, and
+    reminders whose time has come are written."""
     from .extensions import db
-    from .services import holds, mailer
+    from .services import mailer
 
     _log_to_console()
     interval = interval or current_app.config["OUTBOX_POLL_SECONDS"]
@@ -90,7 +100,7 @@ def run_command(interval):
     log.info("Outbox sender %s started (%s), looking every %ss.", worker, _where(), interval)
     while not stopping.is_set():
         try:
-            _expire_holds(holds)
+            _before_sending()
             report = mailer.send_due(limit=100, worker=worker, stop=stopping.is_set, preview=preview)
         except Exception:  # noqa: BLE001: a database that is away for a moment must not end the sender
             log.exception("The outbox could not be read; trying again in %ss.", interval)

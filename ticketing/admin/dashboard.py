@@ -192,5 +192,6 @@ def _totals(figures):
         confirmed=sum(s.confirmed for s in figures),
         waiting=sum(s.waiting for s in figures),
         people_in=sum(s.people_in for s in figures),
+        freed_by_reminder=sum(s.freed_by_reminder for s in figures),
         no_show_rate=(sum(s.no_shows for s in started) / confirmed_started) if confirmed_started else None,
     )

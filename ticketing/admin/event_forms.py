@@ -28,7 +28,7 @@ class EventForm(_ValuesForm):
     """An event's fields."""
 
     FIELDS = ("name", "slug", "main_language", "description", "timezone", "venue", "address", "directions",
-              "contact_email", "mail_closing", "accent", "protection", "is_published")
+              "contact_email", "mail_closing", "accent", "protection", "reminder_hours", "is_published")
 
     name = StringField(lazy_pgettext("the name of an event", "Name"), render_kw={"maxlength": 200})
     slug = StringField(_l("Web address name"), render_kw={"maxlength": 80, "autocapitalize": "none",
@@ -52,6 +52,7 @@ class EventForm(_ValuesForm):
                      "e-mail is followed (recommended)")),
         ("none", _l("None: a booking is confirmed at once")),
     ])
+    reminder_hours = StringField(_l("Reminder, hours before each screening"), default="24", render_kw=_NUMBER)
     is_published = BooleanField(_l("Published: shown on the public pages"))
     submit = SubmitField(_l("Save the event"))
 
@@ -62,7 +63,8 @@ class EventForm(_ValuesForm):
     def fill_from(self, event):
         """Show an event's stored values."""
         for name in self.FIELDS:
-            self[name].data = getattr(event, name)
+            value = getattr(event, name)
+            self[name].data = "" if value is None and name == "reminder_hours" else value
 
 
 class ScreeningForm(_ValuesForm):

@@ -4,7 +4,7 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, StringField, SubmitField
+from wtforms import EmailField, HiddenField, RadioField, StringField, SubmitField
 
 _FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -31,6 +31,15 @@ class ConfirmForm(FlaskForm):
     """A single confirmation button (cancel a registration)."""
 
     submit = SubmitField(_l("Yes, cancel my registration"))
+
+
+class FreeSeatsForm(FlaskForm):
+    """How many seats to give back, from a reminder's link (services/reminders.py). The view sets
+    the choices; `seats_seen` carries the seats as shown, so that a second press frees nothing."""
+
+    seats = RadioField(_l("How many seats do you free?"), validate_choice=False, choices=[])
+    seats_seen = HiddenField()
+    submit = SubmitField(_l("Free my seats"))
 
 
 class FindTicketForm(FlaskForm):

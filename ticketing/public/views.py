@@ -3,17 +3,18 @@ import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..errors import AlreadyCancelledError, InvalidInputError, NotFoundError, TicketingError
 from ..extensions import db
 from ..formatting import local_date, local_datetime, local_time
-from ..models import Event, Screening
+from ..models import Event, Screening, utcnow
 from ..security import limit_link_lookups, limit_signups, limit_ticket_finds
 from ..services import (booking, calendar, colours, find_tickets, holds, pdf_tickets, pictures, programme, questions,
-                         tickets)
+                         reminders, tickets)
 from . import bp, sharing
 from ..urls import local_path
-from .forms import ConfirmForm, FindTicketForm, SignupForm
+from .forms import ConfirmForm, FindTicketForm, FreeSeatsForm, SignupForm
 
 
 @bp.route("/language/<code>")
@@ -287,6 +288,64 @@ def cancel(secret):
         ),
         422 if error else 200,
     )
+
+
+@bp.route("/r/<secret>/free", methods=["GET", "POST"])
+@limit_link_lookups
+def free_seats(secret):
+    """The reminder's "Can't come? Free your seats": all of them, or some of a group ticket's;
+    they go to the waiting list at once (services/reminders.py)."""
+    found = _registration_or_404(secret)
+    form = FreeSeatsForm()
+    error = None
+    if request.method == "POST":
+        seen = _small_number(form.seats_seen.data)
+        if not form.validate() or seen is None:
+            error = _("This form had expired. Please confirm again.")
+        else:
+            try:
+                freed = reminders.free_seats(found.id, _small_number(form.seats.data), seen)
+            except AlreadyCancelledError:
+                return redirect(url_for("public.registration", secret=secret), 303)
+            except InvalidInputError as failure:
+                form.seats.errors = [str(message) for message in failure.fields.values()]
+            except TicketingError as failure:
+                error = str(failure.message)
+            else:
+                flash(_freed_words(freed), "info")
+                return redirect(url_for("public.registration", secret=secret), 303)
+    left = reminders.freeable(found)
+    form.seats.choices = [(str(n), _seats_choice(n, found.seats)) for n in range(1, left + 1)]
+    form.seats_seen.data = str(found.seats)
+    if request.method == "GET" or form.seats.data not in {value for value, _label in form.seats.choices}:
+        form.seats.data = str(left)  # all they may free: the usual case, "I cannot come"
+    started = utcnow() >= found.screening.starts_at
+    return render_template("public/free_seats.html", registration=found, screening=found.screening,
+                           form=form, error=error, left=left, started=started), 422 if error or form.seats.errors else 200
+
+
+def _small_number(value):
+    """A whole number typed in a form (at most three digits), or None."""
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 3 else None
+
+
+def _seats_choice(seats, held):
+    if seats == held:
+        return ngettext("All %(num)d seat: nobody can come (cancels my registration)",
+                        "All %(num)d seats: nobody can come (cancels my registration)", seats)
+    return ngettext("%(num)d seat: the ticket then admits %(left)d", "%(num)d seats: the ticket then admits %(left)d",
+                    seats, left=held - seats)
+
+
+def _freed_words(freed):
+    if not freed.seats:
+        return _("Those seats were freed already.")
+    if freed.cancelled:
+        return ngettext("Thank you: your %(num)d seat goes to someone else, and your registration is cancelled.",
+                        "Thank you: your %(num)d seats go to others, and your registration is cancelled.", freed.seats)
+    return ngettext("Thank you: you freed %(num)d seat; your ticket now admits %(left)d.",
+                    "Thank you: you freed %(num)d seats; your ticket now admits %(left)d.",
+                    freed.seats, left=freed.registration.seats)
 
 
 # A picture's name changes with its image, so a browser may keep it for a year unasked.

@@ -43,7 +43,13 @@ _EVENT = {
     "directions": lambda v, e: fi.text(v, "directions", e, fi.TEXT_MAX, multiline=True, what=_l("The directions")),
     "mail_closing": lambda v, e: fi.text(v, "mail_closing", e, 2000, multiline=True,
                                          what=_l("The e-mails' closing words")),
+    "reminder_hours": lambda v, e: fi.whole(v, "reminder_hours", e, 1, REMINDER_HOURS_MAX,
+                                            what=_l("The reminder time")),
 }
+# Reminders (services/reminders.py) leave this many hours before each screening at most; empty
+# is none. A new event reminds a day before unless its organizer says otherwise.
+REMINDER_HOURS_MAX = 24 * 14
+DEFAULT_REMINDER_HOURS = 24
 PROTECTIONS = tuple(p.value for p in Protection)
 # A new event asks for e-mail confirmation unless its organizer says otherwise: free seats are
 # what a script hoards, and the honest person's cost is one click in an e-mail (README).
@@ -142,11 +148,13 @@ def create_event(user_id=None, **fields):
     """Create an event from the organizer's fields and return it.
 
     Needs name, slug (a unique web address name) and timezone (IANA, e.g. Europe/Brussels); a
-    new event is unpublished unless is_published says otherwise, and asks for e-mail confirmation
-    unless protection says otherwise. Raises InvalidInputError.
+    new event is unpublished unless is_published says otherwise, asks for e-mail confirmation
+    unless protection says otherwise, and reminds a day before unless reminder_hours says
+    otherwise (empty: no reminders). Raises InvalidInputError.
     """
     fields.setdefault("is_published", False)
     fields.setdefault("protection", DEFAULT_PROTECTION)
+    fields.setdefault("reminder_hours", DEFAULT_REMINDER_HOURS)
     missing = {name: None for name in _EVENT_REQUIRED if name not in fields}
     values = _clean_event({**missing, **fields})
     try:

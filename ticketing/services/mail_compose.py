@@ -18,7 +18,7 @@ from . import colours, find_tickets, holds, pictures, texts, tickets
 
 # Kinds whose message carries the ticket (QR inline, PDF and calendar file attached). A repeat
 # sign-up carries it when the registration is confirmed; on the waiting list it says so instead.
-TICKET_KINDS = frozenset({"confirmation", "repeat_signup", "promoted", "moved"})
+TICKET_KINDS = frozenset({"confirmation", "repeat_signup", "promoted", "moved", "reminder"})
 
 SUBJECTS = {
     "confirmation": _l("Your ticket: %(title)s"),
@@ -32,6 +32,7 @@ SUBJECTS = {
     "announcement": _l("%(subject)s (%(title)s)"),
     "find_tickets": _l("Your tickets"),
     "confirm_email": _l("Please confirm your booking: %(title)s"),
+    "reminder": _l("Reminder: %(title)s, %(when)s"),
 }
 REPEAT_WAITLISTED = _l("Still on the waiting list: %(title)s")
 FALLBACK_DOMAIN = "ticketing.invalid"
@@ -117,12 +118,15 @@ def compose(outbox, registration, message_id, now):
             bookings=_bookings(registration, now) if outbox.kind == find_tickets.KIND else (),
             confirm_link=confirm_link(registration) if registration.is_held else "",
             hold_ends=local_time(registration.hold_until, event.tz) if registration.is_held else "",
+            free_link=url_for("public.free_seats", secret=registration.secret, _external=True)
+            if outbox.kind == "reminder" else "",
         )
         subject = SUBJECTS[outbox.kind]
         if outbox.kind == "repeat_signup" and registration.status == "waitlisted":
             subject = REPEAT_WAITLISTED
         message = EmailMessage()
-        fill = {"title": screening.title, "subject": context["announcement"].subject if context["announcement"] else ""}
+        fill = {"title": screening.title, "when": context["when"],
+                "subject": context["announcement"].subject if context["announcement"] else ""}
         message["Subject"] = " ".join(str(subject % fill).split())
         message["From"] = _from_header(event.name)
         message["To"] = outbox.recipient

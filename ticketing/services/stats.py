@@ -36,6 +36,7 @@ class ScreeningStats:
     waiting_seats: int = 0
     people_in: int = 0
     confirmed_in: int = 0  # people admitted on confirmed registrations
+    freed_by_reminder: int = 0  # seats given back from the reminders' link (services/reminders.py)
     now: datetime = field(default_factory=utcnow)
 
     @property
@@ -71,7 +72,7 @@ def screening_stats(screenings, now=None):
     now = now or utcnow()
     stats = {
         s.id: ScreeningStats(s.id, s.title, s.starts_at, s.capacity, s.is_cancelled,
-                             confirmed=s.seats_taken, now=now)
+                             confirmed=s.seats_taken, freed_by_reminder=s.seats_freed_by_reminder, now=now)
         for s in screenings
     }
     if not stats:

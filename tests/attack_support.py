@@ -22,7 +22,7 @@ from factories import PASSWORD
 from pages import hidden
 from ticketing.extensions import db
 from ticketing.models import (
-    Announcement, CheckIn, Device, Event, OutboxMessage, Question, Registration, Screening, Ticket, User, utcnow,
+    Announcement, CheckIn, Device, Event, OutboxMessage, Question, Registration, Screening, Ticket, User, Vote, utcnow,
 )
 
 # The smallest GIF: one white pixel (a poster that Pillow reads).
@@ -245,12 +245,16 @@ def _build_world(app):
         question = Question(event_id=event.id, kind="yes_no", label="Are you a student?", required=False,
                             choices=[], texts={}, position=0)
         db.session.add(question)
+        # The audience's vote, open now: Bo, let in, may vote in it.
+        vote = Vote(event_id=event.id, kind="rating", opens_at=utcnow() - timedelta(hours=1),
+                    closes_at=utcnow() + timedelta(hours=1))
+        db.session.add(vote)
         db.session.commit()
         return SimpleNamespace(
             **vars(ids), registration_id=ana.id, secret=ana.secret, code=codes[ana.id], bo_id=bo.id,
-            bo_code=codes[bo.id], guest_id=guest.id, walkin_id=walkin.id, device_id=device.id,
+            bo_code=codes[bo.id], bo_secret=bo.secret, guest_id=guest.id, walkin_id=walkin.id, device_id=device.id,
             device_token=token, checkin_id=admission.checkin_id, outbox_id=outbox_id, import_token=import_token,
-            question_id=question.id,
+            question_id=question.id, vote_id=vote.id,
         )
 
 
@@ -302,7 +306,10 @@ def default_arguments(world, endpoint):
         "checkin_id": world.checkin_id, "secret": world.secret, "token": world.import_token, "slug": "fest",
         "code": "fr", "fmt": "csv", "name": "missing.jpg", "size": 192, "kind": "logo", "colour": "0b5cad",
         "question_id": getattr(world, "question_id", 1),  # a world without one: no such question
+        "vote_id": getattr(world, "vote_id", 1),
     }
+    if endpoint == "public.ticket_vote":  # Bo's ticket, let in at the door, votes
+        values["secret"] = world.bo_secret
     if endpoint == "staff.vendor":
         values["name"] = "zxing-reader.js"
     if endpoint == "admin.texts":  # a screening's texts in another language

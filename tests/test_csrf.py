@@ -38,6 +38,9 @@ def cases(world):
     return {
         "public.screening": ("anonymous", {"name": "Cem New", "email": "cem@example.org", "seats": "1"}),
         "public.cancel": ("anonymous", {}),
+        "public.free_seats": ("anonymous", {"seats": "1", "seats_seen": "1"}),
+        "public.vote": ("anonymous", {"code": world.bo_code[:8], "choice": "5"}),
+        "public.ticket_vote": ("anonymous", {"choice": "4"}),
         "staff.login": ("anonymous", {"email": "admin@example.org", "password": PASSWORD}),
         "staff.logout": ("door", {}),
         "staff.end_other_sessions": ("door", {}),
@@ -58,6 +61,9 @@ def cases(world):
         "admin.questions": ("admin", {"label": "Where do you live?", "kind": "country"}),
         "admin.question": ("admin", {"label": "Are you a student now?", "kind": "yes_no"}),
         "admin.question_remove": ("admin", {}),
+        "admin.votes": ("admin", {"kind": "rating", "opens_at": "2030-01-01T10:00", "closes_at": "2030-01-01T12:00"}),
+        "admin.vote": ("admin", {"kind": "rating", "opens_at": "2030-01-01T10:00", "closes_at": "2030-01-01T12:00",
+                                 "results_public": "y"}),
         "public.find_ticket": ("anonymous", {"email": "ana@example.org"}),
         "admin.registration_resend": ("admin", {}),
         "admin.registration_cancel": ("admin", {}),
@@ -158,7 +164,7 @@ def _logged_in_as(client):
     return None if response.status_code == 302 else response.status_code
 
 
-STUB = SimpleNamespace(code="", screening_id=1, other_screening_id=2)  # enough to list the cases
+STUB = SimpleNamespace(code="", bo_code="", screening_id=1, other_screening_id=2)  # enough to list the cases
 FORM_CASES = sorted(name for name, (caller, _body) in cases(STUB).items() if caller != "api")
 API_CASES = sorted(name for name, (caller, _body) in cases(STUB).items() if caller == "api")
 

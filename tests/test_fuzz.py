@@ -197,6 +197,18 @@ def targets(world):
                                                                 "consent", "short_text"]), text()),
             "choices": text(), "link": text(), "required": text(), "screening_id": text(), "position": text(),
             "label_fr": text(), "choices_kk": text()}, examples=40),
+        ("admin.votes", "GET"): Target("admin"),
+        ("admin.votes", "POST"): Target("admin", form={name: text() for name in (
+            "kind", "screening_id", "opens_at", "closes_at", "results_public")}),
+        ("admin.vote", "GET"): Target("admin"),
+        ("admin.vote", "POST"): Target("admin", form={name: text() for name in (
+            "kind", "screening_id", "opens_at", "closes_at", "results_public")}),
+        ("admin.vote_export", "GET"): Target("admin", examples=5),
+        ("public.vote", "GET"): Target("anonymous"),
+        ("public.vote", "POST"): Target("anonymous", form={"code": codes(world), "choice": SEATS}, examples=30),
+        ("public.ticket_vote", "GET"): Target("anonymous"),
+        ("public.ticket_vote", "POST"): Target("anonymous", form={"choice": SEATS}, examples=30),
+        ("public.vote_screen", "GET"): Target("anonymous"),
         ("admin.question", "GET"): Target("admin"),
         ("admin.question", "POST"): Target("admin", form={"label": text(), "kind": text(), "choices": text()}),
         ("admin.question_remove", "POST"): Target("admin", form={"submit": text()}),

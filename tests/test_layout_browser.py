@@ -1,12 +1,14 @@
 """Every kind of page fits (issue 19): at 360 and 1,280 px, in English and in Kazakh (the
 longest words), no page scrolls sideways and no word is split across two lines; every page
 passes axe on a phone (the public ones in test_browser.py, and here in dark mode). A browser check over the laid-out text (browser_support.assert_laid_out_whole)."""
+from datetime import timedelta
+
 import pytest
 
 from browser_support import assert_accessible_on_a_phone, assert_laid_out_whole
 from factories import PASSWORD
 from ticketing.extensions import db
-from ticketing.models import Registration, Screening
+from ticketing.models import Registration, Screening, Vote, utcnow
 from ticketing.services import booking, imports
 from ticketing.services.accounts import create_user
 
@@ -96,14 +98,22 @@ def more_pages(live):
         token = imports.save_preview(imports.build_preview(1, rows.encode(), default_language="kk"), 1, organizer.id, "guests.csv")
         code = booked.ticket.code
         secret, waiting_secret, event_id = booked.secret, waiting.secret, full.event_id
-    public = {"waiting": f"/r/{waiting_secret}", "cancel": f"/r/{secret}/cancel", "sent": "/screenings/1/sent",
-              "not found": "/no-such-page", "find my ticket": "/find-my-ticket", "tickets sent": "/find-my-ticket/sent"}
+        vote = Vote(event_id=event_id, kind="rating", opens_at=utcnow() - timedelta(hours=1),
+                    closes_at=utcnow() + timedelta(hours=1), results_public=True)
+        db.session.add(vote)
+        db.session.commit()
+        vote_id = vote.id
+    public = {"waiting": f"/r/{waiting_secret}", "cancel": f"/r/{secret}/cancel", "free seats": f"/r/{secret}/free",
+              "sent": "/screenings/1/sent",
+              "not found": "/no-such-page", "find my ticket": "/find-my-ticket", "tickets sent": "/find-my-ticket/sent",
+              "vote": f"/votes/{vote_id}", "vote screen": f"/votes/{vote_id}/screen"}
     office = {
         "new event": "/admin/events/new", "new screening": f"/admin/events/{event_id}/screenings/new",
         "cancel a screening": "/admin/screenings/1/cancel", "guest": "/admin/screenings/1/guests/new",
         "import": "/admin/screenings/1/import", "import preview": f"/admin/screenings/1/import/{token}",
         "new staff": "/admin/users/new", "staff member": f"/admin/users/{organizer.id}", "privacy": "/admin/privacy",
-        "devices": "/staff/devices", "doors": "/staff/",
+        "devices": "/staff/devices", "doors": "/staff/", "votes": f"/admin/events/{event_id}/votes",
+        "vote": f"/admin/votes/{vote_id}",
     }
     return public, office, code
 

@@ -118,6 +118,13 @@ class QuestionKind(str, enum.Enum):
     CONSENT = "consent"
 
 
+class VoteKind(str, enum.Enum):
+    """What the audience's vote asks (services/votes.py)."""
+
+    RATING = "rating"  # each voter rates the film they saw, 1 to 5 stars
+    BEST_FILM = "best_film"  # each voter names the festival's best film among its screenings
+
+
 class AuditAction(str, enum.Enum):
     """A staff action the audit log records (services/audit.py)."""
 
@@ -153,6 +160,8 @@ class AuditAction(str, enum.Enum):
     USER_PASSWORD_RESET = "user.password_reset"
     USER_SESSIONS_END = "user.sessions_end"
     USER_UPDATE = "user.update"
+    VOTE_CREATE = "vote.create"
+    VOTE_UPDATE = "vote.update"
 
 
 def one_of(column, vocabulary, name):
@@ -614,3 +623,43 @@ class Answer(db.Model):
     question_id: Mapped[int] = mapped_column(sa.ForeignKey("questions.id"), index=True)
     value: Mapped[object] = mapped_column(sa.JSON)
     label: Mapped[str] = mapped_column(sa.String(300), default="")
+
+
+class Vote(db.Model):
+    """The audience's vote, opened by an organizer for one screening or the whole event
+    (screening_id None) between two times (services/votes.py)."""
+
+    __tablename__ = "votes"
+    __table_args__ = (one_of("kind", VoteKind, "kind_known"),
+                      sa.CheckConstraint("closes_at > opens_at", name="closes_after_opening"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id"), index=True)
+    screening_id: Mapped[int | None] = mapped_column(sa.ForeignKey("screenings.id"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    results_public: Mapped[bool] = mapped_column(sa.Boolean, default=False)  # the projector page, for anyone
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[Event] = relationship()
+    screening: Mapped[Screening | None] = relationship()
+
+
+class Ballot(db.Model):
+    """One person's vote: a ticket casts one ballot per person it let in (`seat`, from 1)."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (
+        sa.UniqueConstraint("vote_id", "ticket_id", "seat", name="one_ballot_per_seat"),
+        sa.CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating_one_to_five"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(sa.ForeignKey("votes.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
+    seat: Mapped[int] = mapped_column(sa.Integer)
+    screening_id: Mapped[int] = mapped_column(sa.ForeignKey("screenings.id"))  # the film rated or named
+    rating: Mapped[int | None] = mapped_column(sa.Integer)  # 1 to 5 stars; None for the best film
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -31,7 +31,8 @@ def world(app):
     from ticketing.demo import load_demo
     from ticketing.extensions import db
     from ticketing.models import Registration, Screening, utcnow
-    from ticketing.services import accounts, booking, imports, questions
+    from ticketing.services import accounts, booking, checkin, imports, questions, votes
+    from ticketing.services.event_inputs import local_input
 
     with app.app_context():
         event = load_demo()
@@ -56,7 +57,13 @@ def world(app):
             asked = questions.save_question(event.id, fields)
             answers[f"q{asked.id}"] = {"yes_no": "yes", "choices": ["Embassy", "Poster"], "country": "KZ",
                                        "consent": "yes"}[fields["kind"]]
-        booking.book(first.id, "Ерлан Жақсылықов", "erlan@example.org", 1, answers=answers)  # counted on the dashboard
+        erlan = booking.book(first.id, "Ерлан Жақсылықов", "erlan@example.org", 2, answers=answers).registration
+        # Erlan and a friend came in, and vote on the film (one of them has voted).
+        checkin.check_in(db.session.get(Registration, erlan.id).ticket.code, first.id)
+        vote = votes.open_vote(event.id, {"kind": "rating", "screening_id": "", "results_public": True,
+                                          "opens_at": local_input(utcnow() - timedelta(hours=1), event.tz),
+                                          "closes_at": local_input(utcnow() + timedelta(hours=2), event.tz)})
+        votes.cast(vote.id, db.session.get(Registration, erlan.id).ticket.id, 5)
         db.session.get(Registration, held.id).hold_until = utcnow() + timedelta(minutes=15)  # awaits its link
         db.session.commit()
         sid, eid, slug = first.id, event.id, event.slug
@@ -66,7 +73,9 @@ def world(app):
             "programme": f"/e/{slug}", "screening": f"/screenings/{sid}", "ticket": f"/r/{ticket.secret}",
             "waiting": f"/r/{waiting.secret}", "cancel": f"/r/{ticket.secret}/cancel", "sent": f"/screenings/{sid}/sent",
             "not-found": "/no-such-page", "staff-login": "/staff/login", "find-ticket": "/find-my-ticket",
-            "held": f"/r/{held.secret}",
+            "held": f"/r/{held.secret}", "free-seats": f"/r/{ticket.secret}/free",
+            "vote": f"/r/{erlan.secret}/votes/{vote.id}", "vote-code": f"/votes/{vote.id}",
+            "vote-screen": f"/votes/{vote.id}/screen",
         }
         volunteer = {"staff-home": "/staff/", "door": f"/staff/door/{sid}"}
         organizer = {
@@ -82,6 +91,7 @@ def world(app):
             "admin-import-preview": f"/admin/screenings/{sid}/import/{token}", "admin-new-user": "/admin/users/new",
             "admin-held-registration": f"/admin/registrations/{held.id}",
             "admin-questions": f"/admin/events/{eid}/questions", "admin-texts": f"/admin/screenings/{sid}/texts/kk",
+            "admin-votes": f"/admin/events/{eid}/votes", "admin-vote": f"/admin/votes/{vote.id}",
         }
         del admin
     return {"visitor": visitor, "door@example.org": volunteer, "admin@example.org": organizer}

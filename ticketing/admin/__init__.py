@@ -27,7 +27,7 @@ def require_admin():
         abort(403)
 
 
-from . import announcements, attendees, dashboard, events, exports, imports, outbox, people, printing, privacy, questions, texts  # noqa: E402,F401,E501
+from . import announcements, attendees, dashboard, events, exports, imports, outbox, people, printing, privacy, questions, texts, votes  # noqa: E402,F401,E501
 
 
 @bp.app_template_global()

@@ -42,6 +42,16 @@ class FreeSeatsForm(FlaskForm):
     submit = SubmitField(_l("Free my seats"))
 
 
+class BallotForm(FlaskForm):
+    """A ballot in the audience's vote: the ticket's short code (when the vote is not opened from
+    the ticket's page) and the choice; the view sets the choices (services/votes.py)."""
+
+    code = StringField(_l("Ticket code"), render_kw={"autocomplete": "off", "autocapitalize": "characters",
+                                                     "spellcheck": "false", "maxlength": 40})
+    choice = RadioField(_l("Your vote"), validate_choice=False, choices=[])
+    submit = SubmitField(_l("Vote"))
+
+
 class FindTicketForm(FlaskForm):
     """Find my ticket: the address whose bookings are e-mailed to it again."""
 

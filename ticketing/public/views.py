@@ -11,7 +11,7 @@ from ..formatting import local_date, local_datetime, local_time
 from ..models import Event, Screening, utcnow
 from ..security import limit_link_lookups, limit_signups, limit_ticket_finds
 from ..services import (booking, calendar, colours, find_tickets, holds, pdf_tickets, pictures, programme, questions,
-                         reminders, tickets)
+                         reminders, tickets, votes)
 from . import bp, sharing
 from ..urls import local_path
 from .forms import ConfirmForm, FindTicketForm, FreeSeatsForm, SignupForm
@@ -189,7 +189,16 @@ def registration(secret):
         short_code=tickets.short_code(ticket.code),
         position=position,
         can_cancel=not hold_over and booking.cancel_refusal(found) is None,
+        open_votes=_open_votes(found),
     )
+
+
+def _open_votes(registration):
+    """The votes open now that this ticket may still vote in (after the film, once let in)."""
+    ticket = registration.ticket
+    if not registration.has_ticket or ticket is None or ticket.admitted <= 0:
+        return []
+    return [(vote, left) for vote in votes.open_votes_for(ticket) if (left := votes.ballots_left(vote, ticket))]
 
 
 @bp.route("/r/<secret>/confirm/<token>")

@@ -178,6 +178,15 @@ def test_checkin_bad_input(api, make_screening, payload, fields):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 0
 
 
+@pytest.mark.parametrize("scanned_at", ["0001-01-01T00:00:00+01:02", "9999-12-31T23:59:00-05:00"])
+def test_a_scan_time_beyond_the_years_a_clock_holds_is_still_a_time(api, make_screening, scanned_at):
+    """Schemathesis sent 0001-01-01T00:00:00+01:02, a valid date-time whose UTC is before year 1:
+    a clock far off, not a wrong field."""
+    sid = make_screening()
+    response = api("POST", "/checkins", {"code": "NOPE-NOPE", "screening": sid, "scanned_at": scanned_at})
+    assert response.status_code == 200 and response.get_json()["result"] == "not_valid"
+
+
 def test_a_number_without_a_fraction_is_a_whole_number(api, make_screening):
     """JSON Schema's integer: 2.0 seats are 2 (Schemathesis sent 67.0, which the document allows)."""
     sid = make_screening(max_seats=4)

@@ -56,6 +56,8 @@ ACTIONS = {
     "person.export": _l("downloaded a person's data"),
     "person.erase": _l("erased a person's data"),
     "privacy.purge": _l("anonymised the attendees of past screenings"),
+    "vote.create": _l("set up an audience vote"),
+    "vote.update": _l("changed an audience vote"),
 }
 SUBJECTS = {
     "users": _l("Staff account"),
@@ -64,6 +66,7 @@ SUBJECTS = {
     "screenings": _l("Screening"),
     "registrations": _l("Registration"),
     "outbox": _l("Message"),
+    "votes": _l("Audience vote"),
     "": _l("Nothing in particular"),
 }
 

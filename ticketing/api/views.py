@@ -238,14 +238,21 @@ def _device_time(moment):
 
 
 def _aware_time(text):
-    """An ISO 8601 time with its offset, in UTC; None if `text` is not one."""
+    """An ISO 8601 time with its offset, in UTC; None if `text` is not one. A time whose UTC falls
+    beyond the years a datetime holds (0001-01-01T00:00:00+01:00, found by the schema test) is
+    still a time: it becomes the first or last one there is, a clock far off (_device_time)."""
     if not isinstance(text, str) or len(text) > 40:
         return None
     try:
         moment = datetime.fromisoformat(text)
-        return moment.astimezone(timezone.utc) if moment.tzinfo is not None else None
-    except (ValueError, OverflowError):  # not a time; or one beyond the years a datetime holds
+    except ValueError:  # not a time
         return None
+    if moment.tzinfo is None:
+        return None
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=timezone.utc)
 
 
 @bp.get("/screenings/<int(max=2147483647):screening_id>/door-copy")

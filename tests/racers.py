@@ -52,7 +52,7 @@ def run_jobs(database_url, instance_path, jobs, threads, start):
     """
     from ticketing.errors import TicketingError
     from ticketing.models import Registration
-    from ticketing.services import announcements, booking, checkin, guests, holds, reminders, votes
+    from ticketing.services import announcements, booking, checkin, guests, holds, reminders, thanks, votes
 
     app = make_test_app(database_url, instance_path)
     results, lock = [], threading.Lock()
@@ -88,6 +88,8 @@ def run_jobs(database_url, instance_path, jobs, threads, start):
                         outcome = f"reminded:{reminders.queue_due(*args)}"
                     elif kind == "free":  # "Free my seats" pressed: registration id, seats, seats seen
                         outcome = f"freed:{reminders.free_seats(*args).seats}"
+                    elif kind == "thank":  # the sender's pass over the thanks due: time
+                        outcome = f"thanked:{thanks.queue_due(*args)}"
                     elif kind == "vote":  # a ballot: vote id, ticket id, choice
                         outcome = f"voted:{votes.cast(*args).seat}"
                     elif kind == "announce":

@@ -105,7 +105,7 @@ SCREENING_FIELDS = {
 }
 EVENT_FIELDS = {name: text() for name in (
     "name", "slug", "main_language", "description", "timezone", "venue", "address", "directions", "contact_email",
-    "mail_closing", "accent", "protection", "reminder_hours", "is_published")}
+    "mail_closing", "accent", "protection", "reminder_hours", "thank_you", "is_published")}
 ATTENDEE_QUERY = {name: text() for name in ("q", "status", "source", "sort", "after", "before")}
 
 

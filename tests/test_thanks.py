@@ -24,8 +24,10 @@ def over(ctx, make_event, make_screening):
 
 
 def let_in(screening_id, name, seats=1, admitted=None, locale="en"):
+    """A booking made the day before the screening, let in with `admitted` people (all by default)."""
     email = name.split()[0].lower() + "@example.org"
-    booked = booking.book(screening_id, name, email, seats, locale=locale, now=utcnow() - 72 * HOUR).registration
+    before = db.session.get(Screening, screening_id).starts_at - 24 * HOUR
+    booked = booking.book(screening_id, name, email, seats, locale=locale, now=before).registration
     registration = db.session.get(Registration, booked.id)
     if admitted != 0:
         checkin.check_in(registration.ticket.code, screening_id, seats=admitted)
@@ -80,7 +82,7 @@ def test_not_before_the_film_is_over_not_when_off_not_for_long_ago(ctx, make_eve
     still_on = make_screening(on, runtime_minutes=150, starts_at=utcnow() - 2 * HOUR)  # 30 minutes to go
     unknown = make_screening(on, starts_at=utcnow() - 90 * timedelta(minutes=1))  # two hours assumed
     silent = make_screening(off, runtime_minutes=60, starts_at=utcnow() - 2 * HOUR)
-    long_ago = make_screening(on, runtime_minutes=60, starts_at=utcnow() - 5 * 24 * HOUR)
+    long_ago = make_screening(on, runtime_minutes=60, starts_at=utcnow() - 3 * 24 * HOUR)  # over 71 hours ago
     for screening_id in (still_on, unknown, silent, long_ago):
         let_in(screening_id, "Ana Attendee")
     assert thanks.queue_due() == 0
@@ -100,11 +102,11 @@ def test_racing_senders_write_the_thanks_once(database_url, tmp_path, app, over)
 def test_the_event_setting_and_the_sender_command(app, admin, inbox, make_event, make_screening):
     event_id = make_event()
     form = {"csrf_token": admin.csrf, "name": "Fest", "slug": "fest", "timezone": "Europe/Brussels",
-            "main_language": "en", "protection": "none", "reminder_hours": "", "thank_you": "y"}
+            "main_language": "en", "protection": "none", "reminder_hours": "", "thank_you": "y", "is_published": "y"}
     assert admin.post(f"/admin/events/{event_id}", data=form).status_code == 303
+    screening_id = make_screening(event_id, runtime_minutes=60, starts_at=utcnow() - 2 * HOUR)
     with app.app_context():
         assert db.session.get(Event, event_id).thank_you is True
-        screening_id = make_screening(event_id, runtime_minutes=60, starts_at=utcnow() - 2 * HOUR)
         let_in(screening_id, "Ana Attendee")
         mailer.send_due()
     inbox.received.clear()
@@ -112,4 +114,5 @@ def test_the_event_setting_and_the_sender_command(app, admin, inbox, make_event,
     assert result.exit_code == 0 and "1 thanks written" in result.output and "1 sent" in result.output
     assert [m["Subject"] for m in inbox.received] == ["Thank you for coming: Test Film"]
     page = admin.get(f"/admin/events/{event_id}").get_data(as_text=True)
-    assert re.search(r'name="thank_you"[^>]*checked', page)
+    [box] = re.findall(r'<input[^>]*name="thank_you"[^>]*>', page)
+    assert " checked " in box

@@ -103,6 +103,7 @@ class MessageKind(str, enum.Enum):
     FIND_TICKETS = "find_tickets"  # every active booking of an address (services/find_tickets.py)
     CONFIRM_EMAIL = "confirm_email"  # the link that confirms a held booking (services/holds.py)
     REMINDER = "reminder"  # before the screening, with a link that frees seats (services/reminders.py)
+    THANK_YOU = "thank_you"  # after the film, to those let in, with the vote's link (services/thanks.py)
 
 
 class QuestionKind(str, enum.Enum):
@@ -207,6 +208,8 @@ class Event(db.Model):
     # Hours before each screening at which every seat holder is reminded, with a link that frees
     # their seats (services/reminders.py); None: no reminders.
     reminder_hours: Mapped[int | None] = mapped_column(sa.Integer, default=24)
+    # Whether those let in are thanked by e-mail after each film (services/thanks.py).
+    thank_you: Mapped[bool] = mapped_column(sa.Boolean, default=False)
 
     screenings: Mapped[list["Screening"]] = relationship(
         back_populates="event", order_by="Screening.starts_at"
@@ -268,6 +271,7 @@ class Screening(db.Model):
     # them (services/reminders.py).
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     seats_freed_by_reminder: Mapped[int] = mapped_column(sa.Integer, default=0)
+    thanked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the thanks written (services/thanks.py)
 
     event: Mapped[Event] = relationship(back_populates="screenings")
 

@@ -52,8 +52,9 @@ def _summary(report):
 
 def _before_sending():
     """What the sender does before each look at the outbox: bookings whose e-mail address was not
-    confirmed in time give their seats back, and the reminders whose time has come are written."""
-    from .services import holds, reminders
+    confirmed in time give their seats back, and the reminders and thanks whose time has come
+    are written."""
+    from .services import holds, reminders, thanks
 
     log = logging.getLogger("ticketing.mail")
     expired = holds.expire_due()
@@ -62,6 +63,9 @@ def _before_sending():
     reminded = reminders.queue_due()
     if reminded:
         log.info("%s reminders written.", reminded)
+    thanked = thanks.queue_due()
+    if thanked:
+        log.info("%s thanks written.", thanked)
 
 
 @outbox.command("send")

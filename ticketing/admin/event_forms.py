@@ -28,7 +28,8 @@ class EventForm(_ValuesForm):
     """An event's fields."""
 
     FIELDS = ("name", "slug", "main_language", "description", "timezone", "venue", "address", "directions",
-              "contact_email", "mail_closing", "accent", "protection", "reminder_hours", "is_published")
+              "contact_email", "mail_closing", "accent", "protection", "reminder_hours", "thank_you",
+              "is_published")
 
     name = StringField(lazy_pgettext("the name of an event", "Name"), render_kw={"maxlength": 200})
     slug = StringField(_l("Web address name"), render_kw={"maxlength": 80, "autocapitalize": "none",
@@ -53,6 +54,7 @@ class EventForm(_ValuesForm):
         ("none", _l("None: a booking is confirmed at once")),
     ])
     reminder_hours = StringField(_l("Reminder, hours before each screening"), default="24", render_kw=_NUMBER)
+    thank_you = BooleanField(_l("Thank those let in by e-mail after each film"))
     is_published = BooleanField(_l("Published: shown on the public pages"))
     submit = SubmitField(_l("Save the event"))
 

@@ -43,6 +43,7 @@ _EVENT = {
     "directions": lambda v, e: fi.text(v, "directions", e, fi.TEXT_MAX, multiline=True, what=_l("The directions")),
     "mail_closing": lambda v, e: fi.text(v, "mail_closing", e, 2000, multiline=True,
                                          what=_l("The e-mails' closing words")),
+    "thank_you": lambda v, e: fi.flag(v, "thank_you", e),
     "reminder_hours": lambda v, e: fi.whole(v, "reminder_hours", e, 1, REMINDER_HOURS_MAX,
                                             what=_l("The reminder time")),
 }

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..formatting import local_datetime, local_time
 from ..models import Announcement
-from . import colours, find_tickets, holds, pictures, texts, tickets
+from . import colours, find_tickets, holds, pictures, texts, tickets, votes
 
 # Kinds whose message carries the ticket (QR inline, PDF and calendar file attached). A repeat
 # sign-up carries it when the registration is confirmed; on the waiting list it says so instead.
@@ -33,6 +33,7 @@ SUBJECTS = {
     "find_tickets": _l("Your tickets"),
     "confirm_email": _l("Please confirm your booking: %(title)s"),
     "reminder": _l("Reminder: %(title)s, %(when)s"),
+    "thank_you": _l("Thank you for coming: %(title)s"),
 }
 REPEAT_WAITLISTED = _l("Still on the waiting list: %(title)s")
 FALLBACK_DOMAIN = "ticketing.invalid"
@@ -120,6 +121,7 @@ def compose(outbox, registration, message_id, now):
             hold_ends=local_time(registration.hold_until, event.tz) if registration.is_held else "",
             free_link=url_for("public.free_seats", secret=registration.secret, _external=True)
             if outbox.kind == "reminder" else "",
+            vote_links=_vote_links(registration, now) if outbox.kind == "thank_you" else [],
         )
         subject = SUBJECTS[outbox.kind]
         if outbox.kind == "repeat_signup" and registration.status == "waitlisted":
@@ -160,6 +162,15 @@ def _bookings(registration, now):
          else url_for("public.registration", secret=booked.secret, _external=True))
         for booked in find_tickets.active_bookings(registration, now)
     ]
+
+
+def _vote_links(registration, now):
+    """The votes open to this ticket as the thanks leave, with their links."""
+    ticket = registration.ticket
+    if ticket is None or not registration.has_ticket:
+        return []
+    return [(vote, url_for("public.ticket_vote", secret=registration.secret, vote_id=vote.id, _external=True))
+            for vote in votes.open_votes_for(ticket, now) if votes.ballots_left(vote, ticket)]
 
 
 def confirm_link(registration):

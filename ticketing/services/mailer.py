@@ -29,7 +29,7 @@ from ..database import write_transaction
 from ..errors import NotFoundError, TicketingError
 from ..extensions import db
 from ..models import OutboxMessage, Registration, RegistrationStatus, Screening, utcnow
-from . import audit, find_tickets, holds
+from . import audit, find_tickets, holds, thanks
 from .mail_compose import compose, new_message_id, superseded
 from .notifications import ANNOUNCEMENT
 
@@ -347,11 +347,13 @@ def _pointless(kind, registration, at):
     """Why a message is no longer worth sending, or None. An organizer's message goes to whoever
     still holds a registration, even after the start ("thank you for coming"), and a Find my
     ticket list lists what the address holds when it leaves (the person may be at the door of a
-    film that has begun); the other messages lose their point once the screening has begun or
+    film that has begun), and thanks go after the film; the other messages lose their point once the screening has begun or
     the ticket they carry is gone."""
     if kind == ANNOUNCEMENT:
         return CANCELLED_SINCE if registration.status == RegistrationStatus.CANCELLED.value else None
     if kind == find_tickets.KIND:  # a list of the address's bookings, read as it leaves: one may have begun
+        return None
+    if kind == thanks.KIND:  # after the film, by its nature
         return None
     if registration.screening.starts_at <= at:
         return STARTED

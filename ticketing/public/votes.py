@@ -55,10 +55,13 @@ def _vote_page(shown, registration):
             error = _("This form had expired. Please vote again.")
         else:
             if registration is None:
+                # Only tickets let in are found: a wrong code, and the code of a ticket not let in,
+                # get the same answer, a 404 that counts against the client's budget of failed
+                # look-ups of private links (security.limit_link_lookups: guessing is throttled).
                 ticket = votes.ticket_by_short_code(shown, form.code.data)
                 if ticket is None:
-                    form.code.errors = [_("No ticket of this vote's screenings has this code: it is printed under "
-                                          "the ticket's QR code, such as ABCD-EFGH.")]
+                    form.code.errors = [_("No ticket let in at this vote's screenings has this code: it is printed "
+                                          "under the ticket's QR code, such as ABCD-EFGH.")]
             if ticket is not None:
                 try:
                     cast = votes.cast(shown.id, ticket.id, _number(form.choice.data))
@@ -71,10 +74,13 @@ def _vote_page(shown, registration):
                     back = url_for("public.vote", vote_id=shown.id) if registration is None else \
                         url_for("public.ticket_vote", secret=registration.secret, vote_id=shown.id)
                     return redirect(back, 303)
-    left = votes.ballots_left(shown, ticket) if registration is not None and ticket is not None else None
-    failed = error or form.code.errors or form.choice.errors
+    from_ticket = registration is not None and ticket is not None
+    may_vote = votes.may_vote(shown, ticket) if from_ticket else True
+    left = votes.ballots_left(shown, ticket) if from_ticket else None
+    status = 404 if form.code.errors else 422 if (error or form.choice.errors) else 200
     return render_template("public/vote.html", vote=shown, form=form, error=error, registration=registration,
-                           state=votes.state(shown), left=left, films=votes.screenings_of(shown)), 422 if failed else 200
+                           state=votes.state(shown), left=left, may_vote=may_vote,
+                           films=votes.screenings_of(shown)), status
 
 
 def _choices(shown):

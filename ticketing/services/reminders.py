@@ -56,7 +56,8 @@ def queue_due(now=None):
     now = now or utcnow()
     candidates = db.session.execute(
         sa.select(Screening, Event).join(Event, Screening.event_id == Event.id)
-        .where(_S.reminded_at.is_(None), _S.is_cancelled.is_(False), _S.starts_at > now,
+        .where(_S.reminded_at.is_(None), _S.is_cancelled.is_(False), _S.is_published.is_(True),
+               Event.is_published.is_(True), _S.starts_at > now,
                _S.starts_at <= now + timedelta(hours=REMINDER_HOURS_MAX), Event.reminder_hours.is_not(None))
     ).all()
     due = [(screening.id, at) for screening, event in candidates

@@ -35,7 +35,8 @@ def queue_due(now=None):
     now = now or utcnow()
     candidates = db.session.scalars(
         sa.select(Screening).join(Event, Screening.event_id == Event.id)
-        .where(Event.thank_you.is_(True), _S.thanked_at.is_(None), _S.is_cancelled.is_(False),
+        .where(Event.thank_you.is_(True), Event.is_published.is_(True), _S.is_published.is_(True),
+               _S.thanked_at.is_(None), _S.is_cancelled.is_(False),
                _S.starts_at <= now, _S.starts_at > now - WITHIN - timedelta(days=1))
     ).all()
     due = [screening.id for screening in candidates if film_over(screening) <= now < film_over(screening) + WITHIN]

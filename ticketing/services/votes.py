@@ -6,8 +6,8 @@ event), or the festival's best film (per event: the voter names one of its scree
 votes from its own page, or from the vote's page shown on the cinema screen after the film
 (`/votes/<id>`, which asks for the short code printed under the ticket's QR).
 
-One ballot per admitted seat: casting locks the ticket's row (the door's check-in locks it too),
-counts its ballots and writes the next seat's, so that racing presses of one ticket never cast
+One ballot per admitted seat: casting locks the ticket's row (the door's check-in updates that row,
+so the two wait for each other), counts its ballots and writes the next seat's, so that racing presses of one ticket never cast
 more ballots than it let people in; a unique (vote, ticket, seat) stands behind it. An admission
 undone later leaves the ballots cast meanwhile (the door's log says what happened).
 """
@@ -108,6 +108,11 @@ def update_vote(vote_id, fields, user_id=None):
     with write_transaction() as session:
         vote = session.get(Vote, vote_id, with_for_update=True, populate_existing=True)
         changed = {name: value for name, value in values.items() if getattr(vote, name) != value}
+        fixed = [name for name in ("kind", "screening_id") if name in changed]
+        if fixed and session.scalar(sa.select(_B.id).where(_B.vote_id == vote_id).limit(1)) is not None:
+            # The ballots cast answer the question as it was asked, of the screenings it was asked at.
+            raise InvalidInputError({name: _("Votes have been cast: what is asked and who votes stay as they "
+                                             "are (the times may change).") for name in fixed})
         for name, value in changed.items():
             setattr(vote, name, value)
         if changed:
@@ -152,7 +157,8 @@ def open_votes_for(ticket, now=None):
 
 
 def ticket_by_short_code(vote, typed):
-    """The ticket of one of the vote's screenings whose short code (ABCD-EFGH) was typed, or None."""
+    """The ticket let in at one of the vote's screenings whose short code (ABCD-EFGH) was typed, or
+    None: a ticket not let in is not found (its code may not be learnt here)."""
     short = tickets.normalize_short_code(typed)
     if not short:
         full = tickets.normalize_code(typed)
@@ -161,7 +167,8 @@ def ticket_by_short_code(vote, typed):
         return None
     ids = [screening.id for screening in screenings_of(vote)]
     found = db.session.scalars(
-        sa.select(Ticket).join(Registration).where(_R.screening_id.in_(ids), _T.code.startswith(short)).limit(2)
+        sa.select(Ticket).join(Registration)
+        .where(_R.screening_id.in_(ids), _T.code.startswith(short), _T.admitted > 0).limit(2)
     ).all()
     return found[0] if len(found) == 1 else None
 
@@ -176,13 +183,14 @@ class Cast:
 
 def ballots_left(vote, ticket):
     """How many more ballots `ticket` may cast in `vote` (0 if it may not vote)."""
-    if not _may_vote(vote, ticket):
+    if not may_vote(vote, ticket):
         return 0
     cast = db.session.scalar(sa.select(sa.func.count()).where(_B.vote_id == vote.id, _B.ticket_id == ticket.id))
     return max(ticket.admitted - cast, 0)
 
 
-def _may_vote(vote, ticket):
+def may_vote(vote, ticket):
+    """Whether `ticket` votes in `vote` at all: confirmed, let in, at one of its screenings."""
     registration = ticket.registration
     if registration.status != RegistrationStatus.CONFIRMED.value or ticket.admitted <= 0:
         return False
@@ -217,7 +225,7 @@ def cast(vote_id, ticket_id, choice, now=None):
                 if ticket is None:
                     raise NotFoundError()
                 session.refresh(ticket.registration)
-                if not _may_vote(vote, ticket):
+                if not may_vote(vote, ticket):
                     raise NotAdmittedError()
                 screening_id, rating = _choice(vote, ticket, choice, films)
                 taken = session.scalar(sa.select(sa.func.count()).where(_B.vote_id == vote.id, _B.ticket_id == ticket.id))

@@ -219,10 +219,37 @@ def postgres_url(tmp_path_factory):
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def _cache_regex_strategies():
+    """Schemathesis builds its requests' strategies when the suite is collected, in every worker:
+    the name's pattern (a character class of every code point but the hidden ones, 1.1 million)
+    was turned into a Hypothesis strategy 39 times, one code point at a time: 16 of the 23 s that
+    collecting the suite took. A strategy is immutable, and the one of a pattern depends only on
+    its text, its flags and its alphabet, so the first one made is handed out again."""
+    from hypothesis.strategies._internal import regex
+
+    build = getattr(regex, "base_regex_strategy", None)
+    if build is None or getattr(build, "shared", False):
+        return
+    made = {}
+
+    def shared_build(pattern, *, parsed=None, alphabet):
+        try:
+            key = (pattern.pattern, pattern.flags, repr(alphabet))
+        except AttributeError:
+            return build(pattern, parsed=parsed, alphabet=alphabet)
+        if key not in made:
+            made[key] = build(pattern, parsed=parsed, alphabet=alphabet)
+        return made[key]
+
+    shared_build.shared = True
+    regex.base_regex_strategy = shared_build
+
+
 def pytest_configure(config):
     isolation.run_id()  # made here, before xdist starts the workers, which inherit it
     _cache_route_builders()
     _cache_route_parsing()
+    _cache_regex_strategies()
 
 
 def pytest_unconfigure(config):

@@ -9,6 +9,12 @@ from wtforms import EmailField, HiddenField, RadioField, StringField, SubmitFiel
 _FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
+def whole_number(value, digits):
+    """A whole number typed in a form, of at most `digits` ASCII digits; None for anything else
+    (the service then says what is wrong)."""
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= digits else None
+
+
 class SignupForm(FlaskForm):
     """Name, e-mail and seats; a hidden nonce makes a double submission book once."""
 

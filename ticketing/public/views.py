@@ -14,7 +14,7 @@ from ..services import (booking, calendar, colours, find_tickets, holds, pdf_tic
                          reminders, tickets, votes)
 from . import bp, sharing
 from ..urls import local_path
-from .forms import ConfirmForm, FindTicketForm, FreeSeatsForm, SignupForm
+from .forms import ConfirmForm, FindTicketForm, FreeSeatsForm, SignupForm, whole_number
 
 
 @bp.route("/language/<code>")
@@ -308,12 +308,12 @@ def free_seats(secret):
     form = FreeSeatsForm()
     error = None
     if request.method == "POST":
-        seen = _small_number(form.seats_seen.data)
+        seen = whole_number(form.seats_seen.data, 3)
         if not form.validate() or seen is None:
             error = _("This form had expired. Please confirm again.")
         else:
             try:
-                freed = reminders.free_seats(found.id, _small_number(form.seats.data), seen)
+                freed = reminders.free_seats(found.id, whole_number(form.seats.data, 3), seen)
             except AlreadyCancelledError:
                 return redirect(url_for("public.registration", secret=secret), 303)
             except InvalidInputError as failure:
@@ -331,11 +331,6 @@ def free_seats(secret):
     started = utcnow() >= found.screening.starts_at
     return render_template("public/free_seats.html", registration=found, screening=found.screening,
                            form=form, error=error, left=left, started=started), 422 if error or form.seats.errors else 200
-
-
-def _small_number(value):
-    """A whole number typed in a form (at most three digits), or None."""
-    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 3 else None
 
 
 def _seats_choice(seats, held):

@@ -12,7 +12,7 @@ from ..models import Vote
 from ..security import limit_link_lookups
 from ..services import booking, tickets, votes
 from . import bp
-from .forms import BallotForm
+from .forms import BallotForm, whole_number
 
 _ID = "<int(max=2147483647):vote_id>"
 # The projector page reads itself again this often (static/vote-screen.js).
@@ -64,7 +64,7 @@ def _vote_page(shown, registration):
                                           "under the ticket's QR code, such as ABCD-EFGH.")]
             if ticket is not None:
                 try:
-                    cast = votes.cast(shown.id, ticket.id, _number(form.choice.data))
+                    cast = votes.cast(shown.id, ticket.id, whole_number(form.choice.data, 10))
                 except InvalidInputError as failure:
                     form.choice.errors = [str(message) for message in failure.fields.values()]
                 except TicketingError as failure:
@@ -87,10 +87,6 @@ def _choices(shown):
     if shown.kind == votes.RATING:
         return [(str(n), ngettext("%(num)d star", "%(num)d stars", n)) for n in votes.STARS]
     return [(str(s.id), s.title) for s in votes.screenings_of(shown)]
-
-
-def _number(value):
-    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10 else None
 
 
 def _thanks(cast):
